@@ -1,0 +1,1 @@
+"""Schema model: lakeport field specs as Spark types."""

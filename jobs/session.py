@@ -1,0 +1,154 @@
+"""The one place a SparkSession is built.
+
+Locally (a laptop, the tests, the demo) :func:`get_spark` starts ``local[2]`` with the Delta
+extensions and catalog, UTC, few shuffle partitions and the UI off, and puts the Delta jars that
+set-up fetched (``build/jars/delta``; ``build/jars/s3`` when a path is ``s3a://``) on
+``spark.jars``, so nothing is downloaded at run time. Under ``spark-submit`` (or in a notebook
+that already has a session) it adopts the running JVM: it never sets a master, and jars come from
+the submitter (``--packages io.delta:delta-spark_4.2_2.13:4.4.0`` or the platform's own).
+
+Static settings (extensions, catalog, time zone) are applied *before* ``getOrCreate()``.
+
+Example:
+    >>> from jobs.config import load_config
+    >>> spark = get_spark(load_config())
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jobs.errors import SetupError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from jobs.config import Config
+
+log = logging.getLogger(__name__)
+
+DELTA_VERSION = "4.4.0"
+DELTA_PACKAGE = f"io.delta:delta-spark_4.2_2.13:{DELTA_VERSION}"
+HADOOP_AWS_PACKAGE = "org.apache.hadoop:hadoop-aws:3.5.0"
+_REPO = Path(__file__).resolve().parent.parent
+
+BASE_CONF: dict[str, str] = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    "spark.sql.session.timeZone": "UTC",
+    # Delta: schema changes are explicit (schema_evolution: add_columns), never automatic
+    "spark.databricks.delta.schema.autoMerge.enabled": "false",
+}
+LOCAL_CONF: dict[str, str] = {
+    "spark.sql.shuffle.partitions": "4",
+    "spark.default.parallelism": "4",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    # Delta reads its log with 50 partitions by default: pure overhead on one machine
+    "spark.databricks.delta.snapshotPartitions": "2",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.driver.extraJavaOptions": "-Dlog4j2.level=WARN",
+}
+
+
+def jars_dir() -> Path:
+    """Where set-up put the jars (``$LAKEPORT_JARS_DIR`` or ``<repo>/build/jars``)."""
+    return Path(os.environ.get("LAKEPORT_JARS_DIR") or _REPO / "build" / "jars")
+
+
+def local_jars(*, s3: bool = False) -> list[str]:
+    """Absolute paths of the Delta (and optionally S3) jars fetched by set-up."""
+    groups = ["delta", "s3"] if s3 else ["delta"]
+    out: list[str] = []
+    for group in groups:
+        out.extend(str(p) for p in sorted((jars_dir() / group).glob("*.jar")))
+    return out
+
+
+def _check_java() -> None:
+    java = Path(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else shutil.which("java")
+    if not java:
+        raise SetupError("Java not found. Spark 4 needs Java 17+: install it or set JAVA_HOME.")
+    try:
+        out = subprocess.run([str(java), "-version"], capture_output=True, text=True, check=False).stderr
+    except OSError as exc:
+        raise SetupError(f"cannot run {java}: {exc}; install Java 17+ or fix JAVA_HOME") from exc
+    import re
+
+    match = re.search(r'version "(\d+)', out)
+    if match and int(match.group(1)) < 17:
+        raise SetupError(f"Java {match.group(1)} found at {java}; Spark 4 needs Java 17 or newer.")
+
+
+def _adopting() -> bool:
+    """True when a JVM gateway already exists (spark-submit, pyspark shell, a notebook's session)."""
+    from pyspark import SparkContext
+
+    return bool(os.environ.get("PYSPARK_GATEWAY_PORT")) or SparkContext._active_spark_context is not None
+
+
+def get_spark(config: Config | None = None, *, extra_conf: dict[str, Any] | None = None,
+              s3: bool | None = None) -> SparkSession:
+    """Return the SparkSession for lakeport jobs (adopting a running one when there is one).
+
+    Args:
+        config: the loaded config; its ``spark.conf`` is applied, its ``spark.master`` used locally.
+        extra_conf: more Spark conf (tests use this for a smaller footprint).
+        s3: add the S3A jars; default: when the lake root is an ``s3a://`` URI.
+
+    Raises:
+        SetupError: Java is missing, the Delta jars were never fetched, or the JVM did not start.
+    """
+    from pyspark.sql import SparkSession
+
+    conf: dict[str, Any] = dict(BASE_CONF)
+    if config is not None:
+        conf.update({k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in config.spark.conf.items()})
+    if extra_conf:
+        conf.update({k: str(v) for k, v in extra_conf.items()})
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = SparkSession.builder
+    if config is not None:
+        builder = builder.appName(config.spark.app_name)
+    if _adopting():
+        # spark-submit: the submitter owns master, jars and resources; we add only what is unset.
+        for key, value in conf.items():
+            if key in BASE_CONF or key.startswith("spark.sql.") or key.startswith("spark.hadoop."):
+                builder = builder.config(key, value)
+        return builder.getOrCreate()
+
+    _check_java()
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    want_s3 = s3 if s3 is not None else bool(config and config.lake_root.startswith("s3a://"))
+    jars = local_jars(s3=want_s3)
+    for key, value in LOCAL_CONF.items():
+        conf.setdefault(key, value)
+    if jars:
+        conf["spark.jars"] = ",".join([*jars, *filter(None, [conf.get("spark.jars")])])
+    elif "spark.jars.packages" not in conf:
+        raise SetupError(
+            f"the Delta jars are not in {jars_dir()}: run 'make setup' (it fetches them with Maven), "
+            f"or set spark.jars.packages: {DELTA_PACKAGE} under spark.conf in lakeport.yaml"
+        )
+    master = os.environ.get("LAKEPORT_MASTER") or (config.spark.master if config else "local[2]")
+    builder = builder.master(master)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:
+        raise SetupError(
+            f"Spark did not start ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+            "the JVM's own message is above on stderr"
+        ) from exc
+    spark.sparkContext.setLogLevel(os.environ.get("LAKEPORT_SPARK_LOG_LEVEL", "ERROR"))
+    return spark

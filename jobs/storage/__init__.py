@@ -1,0 +1,1 @@
+"""Edges of the pipeline: readers, the lake layout, Delta writes and the system tables."""

@@ -1,0 +1,122 @@
+"""Filesystem operations through Hadoop's FileSystem API, so local paths and ``s3a://``/``abfss://``/
+``hdfs://`` URIs behave the same. Only metadata and small heads of files cross to the driver.
+
+Example:
+    >>> files = list_files(spark, ["landing/*.jsonl"])
+    >>> head(spark, files[0].path, 4096)            # decompressed when the name ends in .gz
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """One input file: its qualified path, size in bytes and modification time (epoch millis)."""
+
+    path: str
+    size: int
+    mtime: int
+
+
+def _jvm(spark: SparkSession) -> Any:
+    return spark.sparkContext._jvm
+
+
+def _conf(spark: SparkSession) -> Any:
+    return spark.sparkContext._jsc.hadoopConfiguration()
+
+
+def _path(spark: SparkSession, path: str) -> tuple[Any, Any]:
+    jpath = _jvm(spark).org.apache.hadoop.fs.Path(path)
+    return jpath, jpath.getFileSystem(_conf(spark))
+
+
+def qualify(spark: SparkSession, path: str) -> str:
+    """The fully qualified URI of ``path`` (``file:/...`` for local paths)."""
+    jpath, fs = _path(spark, path)
+    return str(fs.makeQualified(jpath).toString())
+
+
+def exists(spark: SparkSession, path: str) -> bool:
+    jpath, fs = _path(spark, path)
+    return bool(fs.exists(jpath))
+
+
+def list_files(spark: SparkSession, patterns: list[str]) -> list[FileInfo]:
+    """Expand files, directories (their visible files, not recursive) and globs, in sorted order.
+
+    Raises:
+        FileNotFoundError: naming the first pattern that matches nothing.
+    """
+    out: dict[str, FileInfo] = {}
+    for pattern in patterns:
+        jpath, fs = _path(spark, pattern)
+        statuses = fs.globStatus(jpath)
+        if statuses is None or len(statuses) == 0:
+            raise FileNotFoundError(pattern)
+        for status in statuses:
+            children = fs.listStatus(status.getPath()) if status.isDirectory() else [status]
+            for child in children:
+                name = child.getPath().getName()
+                if child.isDirectory() or name.startswith((".", "_")):
+                    continue
+                path = str(child.getPath().toString())
+                out[path] = FileInfo(path, int(child.getLen()), int(child.getModificationTime()))
+    return [out[k] for k in sorted(out)]
+
+
+def head(spark: SparkSession, path: str, nbytes: int) -> bytes:
+    """Up to ``nbytes`` bytes from the start of a file, decompressed if its codec is known (.gz).
+
+    Raises:
+        OSError: when the file cannot be opened or decompressed (the JVM's message inside).
+    """
+    jvm = _jvm(spark)
+    jpath, fs = _path(spark, path)
+    stream = fs.open(jpath)
+    try:
+        codec = jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(_conf(spark)).getCodec(jpath)
+        if codec is not None:
+            stream = codec.createInputStream(stream)
+        buffer = jvm.java.io.ByteArrayOutputStream()
+        jvm.org.apache.hadoop.io.IOUtils.copyBytes(stream, buffer, nbytes, False)
+        return bytes(buffer.toByteArray())
+    except Exception as exc:
+        raise OSError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+    finally:
+        stream.close()
+
+
+def mkdirs(spark: SparkSession, path: str) -> None:
+    jpath, fs = _path(spark, path)
+    fs.mkdirs(jpath)
+
+
+def copy(spark: SparkSession, src: str, dst: str) -> None:
+    """Copy one file (any filesystem to any filesystem)."""
+    jvm = _jvm(spark)
+    sp, sfs = _path(spark, src)
+    dp, dfs = _path(spark, dst)
+    if not jvm.org.apache.hadoop.fs.FileUtil.copy(sfs, sp, dfs, dp, False, True, _conf(spark)):
+        raise OSError(f"copy {src} -> {dst} failed")
+
+
+def delete(spark: SparkSession, path: str, *, recursive: bool = True) -> None:
+    jpath, fs = _path(spark, path)
+    fs.delete(jpath, recursive)
+
+
+def write_text(spark: SparkSession, path: str, text: str) -> None:
+    """Write a small text file (overwriting)."""
+    jpath, fs = _path(spark, path)
+    out = fs.create(jpath, True)
+    try:
+        out.write(bytearray(text.encode("utf-8")))
+    finally:
+        out.close()

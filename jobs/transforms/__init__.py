@@ -1,0 +1,1 @@
+"""Pure DataFrame -> DataFrame transforms: mapping, conversion, datetimes, validation."""
