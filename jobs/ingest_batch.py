@@ -159,17 +159,20 @@ def ingest(spark: SparkSession, cfg: Config, dataset: str, files: list[str], *, 
             if row["dataset"] != dataset:
                 raise UsageError(f"batch {batch_id} belongs to dataset {row['dataset']!r}, not {dataset!r}")
             return complete(spark, cfg, batch_id)
-    summary = create_batch(spark, cfg, dataset, batch_id=batch_id, replace=replace, options=options, partial=partial)
-    batch_id = summary["batch_id"]
-    row = lk.get_batch(spark, lake, batch_id)
+    ds = cfg.dataset(dataset)
+    batch_id = batch_id or new_batch_id()
+    row: dict[str, Any] = {
+        "batch_id": batch_id, "dataset": dataset, "input_format": ds.config.format, "files": [],
+        "replace": list(replace or []), "created_at": lk.utc_now(),
+        "options": json.dumps({"options": options or {}, "partial": partial or {}}),
+    }
     try:
         found = _list(spark, files, batch_id)
     except BatchError as exc:
         _fail(spark, lake, row, exc, started=lk.utc_now())
         raise
-    row = {**row, "files": [f.path for f in found]}
-    lk.record_batch(spark, lake, row)
-    return _process(spark, cfg, row)
+    # one catalog row for open+upload: ingest reads the files where they are
+    return _process(spark, cfg, {**row, "files": [f.path for f in found]})
 
 
 def _list(spark: SparkSession, files: list[str], batch_id: str) -> list[fs.FileInfo]:
@@ -329,7 +332,7 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
             "error_code": None, "error_message": None}
     lk.record_batch(spark, lake, done)
     _event(spark, lake, done)
-    return lk.batch_summary(lk.get_batch(spark, lake, batch_id))
+    return lk.batch_summary(done)
 
 
 def _commit(spark: SparkSession, lake: lk.Lake, ds: Dataset, good: DataFrame, batch_id: str,

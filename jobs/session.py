@@ -53,8 +53,8 @@ LOCAL_CONF: dict[str, str] = {
     # Delta reads its log with 50 partitions by default: pure overhead on one machine
     "spark.databricks.delta.snapshotPartitions": "2",
     "spark.sql.adaptive.enabled": "true",
-    "spark.driver.extraJavaOptions": "-Dlog4j2.level=WARN",
 }
+LOG4J_CONF = Path(__file__).resolve().parent / "resources" / "log4j2.properties"
 
 
 def jars_dir() -> Path:
@@ -128,6 +128,11 @@ def get_spark(config: Config | None = None, *, extra_conf: dict[str, Any] | None
     _check_java()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    # the host name resolves to loopback here and on most laptops; say so instead of warning
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    if LOG4J_CONF.exists():
+        java_opts = f"-Dlog4j2.configurationFile={LOG4J_CONF.as_uri()}"
+        conf["spark.driver.extraJavaOptions"] = " ".join(filter(None, [conf.get("spark.driver.extraJavaOptions"), java_opts]))
     want_s3 = s3 if s3 is not None else bool(config and config.lake_root.startswith("s3a://"))
     jars = local_jars(s3=want_s3)
     for key, value in LOCAL_CONF.items():
