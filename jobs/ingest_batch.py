@@ -236,7 +236,7 @@ def validated_frame(spark: SparkSession, ds: Dataset, files: list[fs.FileInfo], 
     plan = resolve_mapping(ds.mapping, ds.schema_spec, info.fields)
     source = readers.read_source(spark, files, fmt, options, plan, ds.schema_spec, info)
     resolve = readers.resolver(source, fmt, info)
-    keep = ["_raw", "_source_file", "_parse_error", "_block", "_row"]
+    keep = ["_raw", "_source_file", "_parse_error", "_block", "_row", "_skip"]
     mapped = apply_mapping(source, plan, ds.schema_spec, resolve, ds.mapping.timezone, keep=keep)
     parse_error = F.array(F.struct(
         F.col("_parse_error").alias("code"), F.lit(None).cast("string").alias("field"),
@@ -293,7 +293,8 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
         raise
     row["mapping_report"] = json.dumps(report)
 
-    frame = frame.withColumn("_failed", F.size("_errors") > 0).persist(StorageLevel.MEMORY_AND_DISK)
+    lines = frame.withColumn("_failed", F.size("_errors") > 0).persist(StorageLevel.MEMORY_AND_DISK)
+    frame = lines.where(~F.col("_skip"))
     try:
         counts = frame.agg(
             F.count(F.lit(1)).alias("n"),
@@ -316,7 +317,7 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
             raise exc
         ingested_at = lk.utc_now()
         if ds.config.diagnostics and (failed or warned):
-            _write_errors(spark, lake, frame, ds.name, batch_id, ingested_at)
+            _write_errors(spark, lake, lines, ds.name, batch_id, ingested_at)
         reason = _threshold_exceeded(partial, inputs, failed)
         if reason:
             exc = BatchError(f"batch {batch_id} failed: {reason}", code="BATCH_THRESHOLD_EXCEEDED" if partial.enabled
@@ -327,7 +328,7 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
         version = _commit(spark, lake, ds, good, batch_id, list(row.get("replace") or []), ingested_at)
         metrics["output_record_count"] = inputs - failed
     finally:
-        frame.unpersist()
+        lines.unpersist()
     done = {**row, **metrics, "status": "success", "completed_at": lk.utc_now(), "delta_version": version,
             "error_code": None, "error_message": None}
     lk.record_batch(spark, lake, done)
@@ -363,18 +364,19 @@ def _commit(spark: SparkSession, lake: lk.Lake, ds: Dataset, good: DataFrame, ba
     return lk.delta_version(spark, path)
 
 
-def _write_errors(spark: SparkSession, lake: lk.Lake, frame: DataFrame, dataset: str, batch_id: str,
+def _write_errors(spark: SparkSession, lake: lk.Lake, lines: DataFrame, dataset: str, batch_id: str,
                   recorded_at: datetime) -> None:
     """Failed records (and warnings of landed ones) to ``system/errors``, with line numbers.
 
-    A line number is the rows of the file's earlier splits plus the row's place in its own split;
-    the per-split counts come from the cached frame (one small aggregation).
+    A line number is the lines of the file's earlier splits plus the line's place in its own split;
+    the per-split counts come from the cached frame (one small aggregation). ``lines`` still holds
+    the blank and header lines so that they are counted.
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    flagged = frame.where(F.col("_failed") | (F.size("_warnings") > 0))
-    line_based = frame.where(F.col("_block").isNotNull())
+    flagged = lines.where(~F.col("_skip") & (F.col("_failed") | (F.size("_warnings") > 0)))
+    line_based = lines.where(F.col("_block").isNotNull())
     blocks = (line_based.groupBy("_source_file", "_block")
               .agg(F.count(F.lit(1)).alias("_n"), F.min("_row").alias("_first")))
     earlier = Window.partitionBy("_source_file").orderBy("_block").rowsBetween(Window.unboundedPreceding, -1)

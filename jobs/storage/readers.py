@@ -10,6 +10,8 @@ A source frame has these columns:
 ``_block``         the file split's start offset (line-based formats) for line numbers
 ``_row``           position of the row: an increasing id within its split (line-based), or the
                    Parquet row index
+``_skip``          true for lines that are not records (blank lines, CSV headers); they stay in
+                   the frame only so that line numbers count them
 
 Line-based formats (JSON Lines, single-line UTF-8 CSV) are read as text and parsed with
 ``from_json``/``from_csv`` so that every line keeps its raw text and its line number.
@@ -84,7 +86,8 @@ def check_files(spark: SparkSession, files: list[fs.FileInfo], fmt: str, options
         if f.size == 0:
             raise BatchError(f"{f.path}: the file is empty (0 bytes); remove it from the batch or re-export it.",
                              code="BATCH_FILE_EMPTY", batch_id=batch_id)
-        need_head = fmt == "csv" or f.path.endswith(".gz")
+        # small text files are looked at too, so a whitespace-only file is named as empty
+        need_head = fmt == "csv" or f.path.endswith(".gz") or (fmt == "json" and f.size <= 65536)
         if not need_head:
             continue
         try:
@@ -269,9 +272,10 @@ def read_source(spark: SparkSession, files: list[fs.FileInfo], fmt: str, options
             F.col("_metadata.file_block_start").alias("_block"),
             F.monotonically_increasing_id().alias("_row"),
         )
-        # blank lines are not records (as in Spark's JSON Lines reader); a BOM is not content
+        # blank lines are not records (as in Spark's JSON Lines reader) but they count as lines,
+        # so they are flagged (_skip), not filtered, until line numbers are known; a BOM is not content
         text = text.withColumn("_raw", F.regexp_replace("_raw", "^\ufeff", ""))
-        text = text.where(F.trim(F.col("_raw")) != "")
+        text = text.withColumn("_skip", F.trim(F.col("_raw")) == "")
         if fmt == "json":
             read_schema = json_read_schema(plan, schema).add("_corrupt_record", T.StringType())
             parsed = F.from_json("_raw", read_schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt_record"})
@@ -279,7 +283,8 @@ def read_source(spark: SparkSession, files: list[fs.FileInfo], fmt: str, options
             bad = F.col("_src._corrupt_record").isNotNull()
             return out.select(
                 F.col("_src").dropFields("_corrupt_record").alias("_src"), "_raw", "_source_file",
-                F.when(bad, F.lit("PARSE_MALFORMED_JSON")).alias("_parse_error"), "_block", "_row",
+                F.when(bad & ~F.col("_skip"), F.lit("PARSE_MALFORMED_JSON")).alias("_parse_error"),
+                "_block", "_row", "_skip",
             )
         return _csv_from_text(text, options, info)
     reader = spark.read
@@ -293,6 +298,7 @@ def read_source(spark: SparkSession, files: list[fs.FileInfo], fmt: str, options
             F.lit(None).cast("string").alias("_parse_error"),
             F.lit(None).cast("long").alias("_block"),
             F.col("_metadata.row_index").alias("_row"),
+            F.lit(False).alias("_skip"),
         )
     if fmt == "json":
         read_schema = json_read_schema(plan, schema).add("_corrupt_record", T.StringType())
@@ -307,6 +313,7 @@ def read_source(spark: SparkSession, files: list[fs.FileInfo], fmt: str, options
             F.when(bad, F.lit("PARSE_MALFORMED_JSON")).alias("_parse_error"),
             F.lit(None).cast("long").alias("_block"),
             F.monotonically_increasing_id().alias("_row"),
+            F.lit(False).alias("_skip"),
         )
     # CSV that is multi-line or not UTF-8: Spark's own CSV reader, raw text rebuilt when valid
     names = info.header
@@ -343,7 +350,7 @@ def _csv_from_text(text: DataFrame, options: ReaderOptions, info: SourceInfo) ->
         parsed_header = F.from_csv(F.col("_raw"), ddl.simpleString(), csv_options)
         expected = F.struct(*[F.lit(n).alias(c) for n, c in zip(names, internal, strict=True)])
         is_header = (F.col("_block") == 0) & (F.to_json(parsed_header) == F.to_json(expected))
-        text = text.where(~is_header)
+        text = text.withColumn("_skip", F.col("_skip") | is_header)
     q, d = options.quote, options.delimiter
     # number of delimiters outside quotes = fields - 1
     outside = f"\\{d}(?=(?:[^{q}]*{q}[^{q}]*{q})*[^{q}]*$)" if d not in ("\t",) else f"\t(?=(?:[^{q}]*{q}[^{q}]*{q})*[^{q}]*$)"
@@ -353,8 +360,8 @@ def _csv_from_text(text: DataFrame, options: ReaderOptions, info: SourceInfo) ->
     return text.select(
         F.when(wrong_width, F.lit(None).cast(ddl)).otherwise(parsed).alias("_src"),
         "_raw", "_source_file",
-        F.when(wrong_width, F.lit("PARSE_MALFORMED_CSV")).alias("_parse_error"),
-        "_block", "_row",
+        F.when(wrong_width & ~F.col("_skip"), F.lit("PARSE_MALFORMED_CSV")).alias("_parse_error"),
+        "_block", "_row", "_skip",
     )
 
 

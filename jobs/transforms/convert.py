@@ -9,8 +9,12 @@ Datetime rules (SEMANTICS.md, "Types and datetimes"):
 * ISO 8601 / RFC 3339: ``yyyy-MM-dd``, optionally ``T`` or a space and ``HH:mm[:ss[.f{1,9}]]``,
   optionally ``Z`` or ``+hh:mm`` / ``-hh:mm`` / ``+hhmm`` / ``+hh``. Case-insensitive ``T``/``Z``.
 * A value without an offset is wall-clock time in the mapping's ``timezone`` (default UTC).
-* A digit string or an integral number is epoch milliseconds (``unit: seconds`` opts into seconds).
-* Explicit ``format`` patterns (Java DateTimeFormatter letters) are tried in order; first match wins.
+* A digit string of 9 to 19 digits (optional ``-``) or an integral number is epoch milliseconds
+  (``unit: seconds`` opts into seconds). Shorter digit strings are invalid: ``2018`` or
+  ``20180710`` are ISO-shaped dates, and as epoch millis they would silently land on 1970-01-01.
+* Explicit ``format`` patterns (Java DateTimeFormatter letters) are tried in order; first match
+  wins; the ISO and epoch forms above are tried after them.
+* Only instants from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999Z are valid.
 * Anything else (month 00, Feb 30, year 10000, garbage) is invalid: never a silent null or a wrong date.
 * Fractions beyond microseconds are truncated to microseconds (Spark's timestamp precision).
 
@@ -33,12 +37,22 @@ _ISO = (
 )
 _HAS_OFFSET = r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 _DATE_ONLY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_DIGITS = r"^-?[0-9]{1,19}$"
+# 9+ digits: up to 8 digits a string has the shape of an ISO 8601 year or basic date (2018, 20180710)
+_DIGITS = r"^-?[0-9]{9,19}$"
 _INTEGER = r"^[+-]?[0-9]+$"
-# Epoch values beyond 9999-12-31T23:59:59.999Z are invalid (and would overflow microseconds).
+# JSON-style decimal numbers only: Spark's cast also takes "12d", "1f", "NaN" and "Infinity"
+_DECIMAL = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_BLANK = r"^\s*$"
+# Instants outside 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999Z are invalid: year 0 and
+# year 10000 exist for Spark but not for Python, JSON Schema date-times or most consumers.
+_MIN_MICROS = -62_135_596_800_000_000
+_MAX_MICROS = 253_402_300_799_999_999
+_MIN_EPOCH_MILLIS = -62_135_596_800_000
 _MAX_EPOCH_MILLIS = 253_402_300_799_999
+_MIN_EPOCH_SECONDS = -62_135_596_800
 _MAX_EPOCH_SECONDS = 253_402_300_799
 _ZONE_LETTERS = set("XxZOVz")
+_TIME_LETTERS = set("HhKkmsSnNAaB")
 
 INTEGER_RANGES = {
     "byte": (-(2**7), 2**7 - 1),
@@ -71,19 +85,30 @@ class Converted:
     code: str = "CONVERSION_INVALID"
 
 
+def _strip(s: Column) -> Column:
+    """Trim all whitespace (tabs, newlines too): F.trim only removes spaces."""
+    return F.regexp_replace(s, r"^\s+|\s+$", "")
+
+
 def _blank(s: Column) -> Column:
-    return s.isNull() | (F.trim(s) == F.lit(""))
+    return s.isNull() | s.rlike(_BLANK)
 
 
-def _has_zone(pattern: str) -> bool:
-    """True if a DateTimeFormatter pattern has an unquoted zone/offset letter."""
+def _letters(pattern: str) -> set[str]:
+    """The unquoted pattern letters of a DateTimeFormatter pattern."""
+    out: set[str] = set()
     quoted = False
     for ch in pattern:
         if ch == "'":
             quoted = not quoted
-        elif not quoted and ch in _ZONE_LETTERS:
-            return True
-    return False
+        elif not quoted:
+            out.add(ch)
+    return out
+
+
+def _has_zone(pattern: str) -> bool:
+    """True if a DateTimeFormatter pattern has an unquoted zone/offset letter."""
+    return bool(_letters(pattern) & _ZONE_LETTERS)
 
 
 def _in_zone(ts: Column, timezone: str) -> Column:
@@ -91,12 +116,29 @@ def _in_zone(ts: Column, timezone: str) -> Column:
     return ts if timezone == "UTC" else F.to_utc_timestamp(ts, timezone)
 
 
+def _in_range(ts: Column) -> Column:
+    """``ts`` if it lies in years 0001..9999 (UTC), else null."""
+    return F.when(F.unix_micros(ts).between(_MIN_MICROS, _MAX_MICROS), ts)
+
+
 def epoch_to_timestamp(n: Column, unit: str = "millis") -> Column:
-    """Integral epoch value (millis or seconds) to a UTC timestamp; null when out of range."""
-    limit = _MAX_EPOCH_SECONDS if unit == "seconds" else _MAX_EPOCH_MILLIS
-    in_range = n.between(-limit, limit)
+    """Integral epoch value (millis or seconds) to a UTC timestamp; null when out of range.
+
+    Example:
+        >>> df.select(epoch_to_timestamp(F.col("ts_ms")).alias("ts"))
+    """
+    lo, hi = (
+        (_MIN_EPOCH_SECONDS, _MAX_EPOCH_SECONDS)
+        if unit == "seconds"
+        else (_MIN_EPOCH_MILLIS, _MAX_EPOCH_MILLIS)
+    )
     ts = F.timestamp_seconds(n) if unit == "seconds" else F.timestamp_millis(n)
-    return F.when(in_range, ts)
+    return F.when(n.between(lo, hi), ts)
+
+
+def _format_candidate(s: Column, fmt: str, timezone: str) -> Column:
+    parsed = F.try_to_timestamp(s, F.lit(fmt))
+    return parsed if _has_zone(fmt) else _in_zone(parsed, timezone)
 
 
 def parse_datetime(
@@ -109,40 +151,64 @@ def parse_datetime(
         formats: explicit DateTimeFormatter patterns, tried in order (then ISO and epoch forms).
         timezone: IANA zone for values without an offset.
         unit: ``"seconds"`` to read digit strings as epoch seconds (default milliseconds).
+
+    Returns:
+        Converted with code ``CONVERSION_INVALID_DATETIME``.
+
+    Example:
+        >>> c = parse_datetime(F.col("created"), formats=["dd/MM/yyyy HH:mm"], timezone="Europe/Paris")
     """
-    t = F.upper(F.trim(s))
-    digits = t.rlike(_DIGITS)
-    epoch = epoch_to_timestamp((t).try_cast("bigint"), unit or "millis")
-    iso_ts = (t).try_cast("timestamp")
+    trimmed = _strip(s)
+    t = F.upper(trimmed)
+    epoch = epoch_to_timestamp(t.try_cast("bigint"), unit or "millis")
+    iso_ts = t.try_cast("timestamp")
     iso = F.when(t.rlike(_HAS_OFFSET), iso_ts).otherwise(_in_zone(iso_ts, timezone))
-    parsed = F.when(digits, epoch).when(t.rlike(_ISO), iso)
+    parsed = F.when(t.rlike(_DIGITS), epoch).when(t.rlike(_ISO), iso)
     if formats:
-        trimmed = F.trim(s)
-        candidates = [
-            F.try_to_timestamp(trimmed, F.lit(fmt)) if _has_zone(fmt)
-            else _in_zone(F.try_to_timestamp(trimmed, F.lit(fmt)), timezone)
-            for fmt in formats
-        ]
+        candidates = [_format_candidate(trimmed, fmt, timezone) for fmt in formats]
         parsed = F.coalesce(*candidates, parsed)
-    value = F.when(~_blank(s), parsed)
+    value = F.when(~_blank(s), _in_range(parsed))
     return Converted(value, ~_blank(s) & value.isNull(), "CONVERSION_INVALID_DATETIME")
 
 
-def parse_date(s: Column, *, formats: list[str] | None = None, timezone: str = "UTC") -> Converted:
-    """Parse a string column into a date: ``yyyy-MM-dd``, a full datetime (its UTC date), or epoch millis."""
-    t = F.trim(s)
-    plain = F.when(t.rlike(_DATE_ONLY), (t).try_cast("date"))
-    dt = parse_datetime(s, timezone=timezone)
+def parse_date(
+    s: Column, *, formats: list[str] | None = None, timezone: str = "UTC", unit: str | None = None
+) -> Converted:
+    """Parse a string column into a date: ``yyyy-MM-dd``, a full datetime (its UTC date), or epoch.
+
+    A date-only value (``yyyy-MM-dd`` or a format without time letters) is that calendar date in
+    any zone; a value with a time of day is read like :func:`parse_datetime` and gives its UTC date.
+
+    Returns:
+        Converted with code ``CONVERSION_INVALID_DATE``.
+
+    Example:
+        >>> c = parse_date(F.col("birthday"), formats=["dd/MM/yyyy"])
+    """
+    t = _strip(s)
+    plain_date = t.try_cast("date")
+    plain = F.when(t.rlike(_DATE_ONLY) & (F.year(plain_date) >= 1), plain_date)
+    dt = parse_datetime(s, timezone=timezone, unit=unit)
     parsed = F.coalesce(plain, F.to_date(dt.value))
     if formats:
-        parsed = F.coalesce(*[F.to_date(F.try_to_timestamp(t, F.lit(fmt))) for fmt in formats], parsed)
+        candidates = []
+        for fmt in formats:
+            if _letters(fmt) & (_TIME_LETTERS | _ZONE_LETTERS):
+                candidates.append(F.to_date(_in_range(_format_candidate(t, fmt, timezone))))
+            else:
+                candidates.append(F.to_date(_in_range(F.try_to_timestamp(t, F.lit(fmt)))))
+        parsed = F.coalesce(*candidates, parsed)
     value = F.when(~_blank(s), parsed)
     return Converted(value, ~_blank(s) & value.isNull(), "CONVERSION_INVALID_DATE")
 
 
 def string_to_boolean(s: Column) -> Column:
-    """true/false, yes/no, y/n, on/off in any case; null otherwise."""
-    t = F.lower(F.trim(s))
+    """true/false, yes/no, y/n, on/off in any case; null otherwise.
+
+    Example:
+        >>> df.select(string_to_boolean(F.col("opt_in")).alias("opt_in"))
+    """
+    t = F.lower(_strip(s))
     return F.when(t.isin(*TRUE_WORDS), F.lit(True)).when(t.isin(*FALSE_WORDS), F.lit(False))
 
 
@@ -154,14 +220,25 @@ def _integral(n: Column, target: str) -> Converted:
     return Converted(value, n.isNotNull() & ~in_range, "CONVERSION_OUT_OF_RANGE")
 
 
-def convert(src: Column, src_type: T.DataType, target: str, *, formats: list[str] | None = None,
-            timezone: str = "UTC", unit: str | None = None) -> list[Converted]:
+def convert(
+    src: Column,
+    src_type: T.DataType,
+    target: str,
+    *,
+    formats: list[str] | None = None,
+    timezone: str = "UTC",
+    unit: str | None = None,
+) -> list[Converted]:
     """Convert ``src`` of Spark type ``src_type`` to the lakeport primitive type ``target``.
 
     Returns a list of Converted whose first element carries the value; each element's ``invalid``
     flags one failure kind (a conversion can fail as "not a number" or as "out of range").
     Unsupported combinations (per the conversion table) are flagged CONVERSION_TYPE_MISMATCH
     for every non-null value.
+
+    Example:
+        >>> parts = convert(F.col("age"), T.StringType(), "integer")
+        >>> df.select(parts[0].value.alias("age"), *[p.invalid for p in parts])
     """
     string_src = isinstance(src_type, T.StringType)
     integral_src = isinstance(src_type, T.ByteType | T.ShortType | T.IntegerType | T.LongType)
@@ -171,7 +248,8 @@ def convert(src: Column, src_type: T.DataType, target: str, *, formats: list[str
         if isinstance(src_type, T.StructType | T.ArrayType | T.MapType):
             return [Converted(F.to_json(src), F.lit(False))]
         if isinstance(src_type, T.TimestampType):
-            return [Converted(F.date_format(src, "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"), F.lit(False))]
+            text = F.date_format(src, "yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX")
+            return [Converted(text, F.lit(False))]
         return [Converted(src.cast("string"), F.lit(False))]
 
     if target == "datetime":
@@ -180,13 +258,17 @@ def convert(src: Column, src_type: T.DataType, target: str, *, formats: list[str
         if integral_src:
             value = epoch_to_timestamp(src.cast("bigint"), unit or "millis")
             return [Converted(value, src.isNotNull() & value.isNull(), "CONVERSION_OUT_OF_RANGE")]
-        if isinstance(src_type, T.TimestampType | T.TimestampNTZType | T.DateType):
-            return [Converted(src.cast("timestamp"), F.lit(False))]
+        if isinstance(src_type, T.TimestampType):
+            return [Converted(src, F.lit(False))]
+        if isinstance(src_type, T.TimestampNTZType | T.DateType):
+            # wall-clock values (a date is its midnight) are read in the mapping's zone
+            value = _in_range(_in_zone(src.cast("timestamp"), timezone))
+            return [Converted(value, src.isNotNull() & value.isNull(), "CONVERSION_OUT_OF_RANGE")]
         return [_mismatch(src, target)]
 
     if target == "date":
         if string_src:
-            return [parse_date(src, formats=formats, timezone=timezone)]
+            return [parse_date(src, formats=formats, timezone=timezone, unit=unit)]
         if integral_src:
             value = F.to_date(epoch_to_timestamp(src.cast("bigint"), unit or "millis"))
             return [Converted(value, src.isNotNull() & value.isNull(), "CONVERSION_OUT_OF_RANGE")]
@@ -204,28 +286,49 @@ def convert(src: Column, src_type: T.DataType, target: str, *, formats: list[str
 
     if target == "double":
         if string_src:
-            value = F.when(~_blank(src), (F.trim(src)).try_cast("double"))
-            return [Converted(value, ~_blank(src) & value.isNull(), "CONVERSION_INVALID_NUMBER")]
+            t = _strip(src)
+            number = F.when(t.rlike(_DECIMAL), t.try_cast("double"))
+            finite = number.isNotNull() & (F.abs(number) != F.lit(float("inf")))
+            value = F.when(finite, number)
+            not_number = ~_blank(src) & number.isNull()
+            overflow = number.isNotNull() & ~finite
+            return [
+                Converted(value, not_number, "CONVERSION_INVALID_NUMBER"),
+                Converted(F.lit(None), overflow, "CONVERSION_OUT_OF_RANGE"),
+            ]
         if numeric_src:
             return [Converted(src.cast("double"), F.lit(False))]
         return [_mismatch(src, target)]
 
     if target in INTEGER_RANGES:
         if string_src:
-            t = F.trim(src)
+            t = _strip(src)
             well_formed = t.rlike(_INTEGER)
-            wide = F.when(well_formed, (t).try_cast("decimal(38,0)"))
-            ranged = _integral(wide, target)
-            not_number = Converted(F.lit(None), ~_blank(src) & (~well_formed | wide.isNull()), "CONVERSION_INVALID_NUMBER")
-            return [Converted(ranged.value, ranged.invalid, ranged.code), not_number]
+            # leading zeros would not fit decimal(38,0) but do not change the value
+            digits = F.regexp_replace(t, r"^([+-]?)0+(?=[0-9])", "$1")
+            wide = F.when(well_formed, digits.try_cast("decimal(38,0)"))
+            lo, hi = INTEGER_RANGES[target]
+            in_range = F.coalesce(wide.between(lo, hi), F.lit(False))
+            value = F.when(in_range, wide.cast(SPARK_TYPES[target]))
+            return [
+                Converted(value, well_formed & ~in_range, "CONVERSION_OUT_OF_RANGE"),
+                Converted(F.lit(None), ~_blank(src) & ~well_formed, "CONVERSION_INVALID_NUMBER"),
+            ]
         if integral_src:
             return [_integral(src.cast("decimal(38,0)"), target)]
         if numeric_src:
             d = src.cast("double")
-            whole = d == F.floor(d)
-            ranged = _integral(F.when(whole, (d).try_cast("decimal(38,0)")), target)
-            fraction = Converted(F.lit(None), src.isNotNull() & ~whole, "CONVERSION_INVALID_NUMBER")
-            return [ranged, fraction]
+            lo, hi = INTEGER_RANGES[target]
+            # NaN sorts above every number in Spark, so between() is false for NaN and +-inf
+            in_range = d.between(lo, hi)
+            whole = (d % F.lit(1.0)) == F.lit(0.0)
+            value = F.when(in_range & whole, d.cast(SPARK_TYPES[target]))
+            out_of_range = d.isNotNull() & ~F.isnan(d) & ~in_range
+            not_number = d.isNotNull() & (F.isnan(d) | (in_range & ~whole))
+            return [
+                Converted(value, out_of_range, "CONVERSION_OUT_OF_RANGE"),
+                Converted(F.lit(None), not_number, "CONVERSION_INVALID_NUMBER"),
+            ]
         return [_mismatch(src, target)]
 
     raise ValueError(f"convert(): unsupported target type {target!r}")  # pragma: no cover

@@ -1,0 +1,68 @@
+"""Shared fixtures: one Delta-enabled SparkSession per test run, temporary lakes, the repo's config."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIG = REPO / "conf" / "lakeport.yaml"
+
+os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+os.environ.setdefault("TZ", "UTC")
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """The session for every Spark test: local[2], 2 shuffle partitions, UI off, UTC."""
+    from jobs.session import get_spark
+
+    session = get_spark(
+        extra_conf={
+            "spark.sql.shuffle.partitions": "2",
+            "spark.default.parallelism": "2",
+            "spark.driver.memory": "2g",
+            "spark.sql.warehouse.dir": str(Path(os.environ.get("TMPDIR", "/tmp")) / "lakeport-test-warehouse"),
+        }
+    )
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def lake_root(tmp_path: Path) -> str:
+    """A fresh, empty lake root for one test."""
+    root = tmp_path / "lake"
+    return str(root)
+
+
+@pytest.fixture
+def cfg(lake_root: str):
+    """The repo's configuration pointed at a temporary lake."""
+    from jobs.config import load_config
+
+    return load_config(CONFIG, lake_root=lake_root)
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Luma sample feeds at scale 1 (generated once per run)."""
+    from jobs import sample_data
+
+    out = tmp_path_factory.mktemp("sample")
+    sample_data.generate(out)
+    return out
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator[Path]:
+    """A copy of conf/ and schemas/ that a test may edit."""
+    dest = tmp_path / "project"
+    shutil.copytree(REPO / "conf", dest / "conf")
+    shutil.copytree(REPO / "schemas", dest / "schemas")
+    yield dest

@@ -1,0 +1,309 @@
+"""Batches end to end on real Spark and Delta: formats, lifecycle, idempotency, replay, failures."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+from pyspark.testing import assertDataFrameEqual
+
+from jobs import ingest_batch as ib
+from jobs.config import load_config
+from jobs.errors import BatchError, BatchStateError
+from jobs.storage import lake as lk
+
+pytestmark = pytest.mark.spark
+
+SCHEMA = """
+name: people
+class: profile
+fields:
+  id: {type: string, required: true, identity: {namespace: personId, primary: true}}
+  name:
+    type: object
+    fields:
+      first: {type: string}
+  age: {type: integer, minimum: 0}
+  signup: {type: datetime}
+  vip: {type: boolean}
+  tags: {type: array, items: {type: string}}
+"""
+MAPPING = """
+schema: people
+fields:
+  - {target: id, source: id}
+  - {target: name.first, source: first_name}
+  - {target: age, source: age}
+  - {target: signup, source: signup}
+  - {target: vip, source: vip}
+  - {target: tags, source: tags}
+"""
+CONFIG = """
+lake: {root: ./lake}
+datasets:
+  people:       {schema: people, mapping: people, format: json}
+  people_part:  {schema: people, mapping: people, format: json,
+                 partial_ingestion: {enabled: true, error_threshold_percent: 40}}
+  people_multi: {schema: people, mapping: people, format: json, options: {multiline: true}}
+  people_csv:   {schema: people, format: csv}
+  people_pq:    {schema: people, mapping: people, format: parquet}
+"""
+EXPECTED_DDL = "id string, name struct<first:string>, age int, signup timestamp, vip boolean, tags array<string>"
+ROWS = [
+    {"id": "p1", "first_name": "Ada", "age": 36, "signup": "2024-01-02T03:04:05Z", "vip": True, "tags": ["a", "b"]},
+    {"id": "p2", "first_name": "Bo", "age": "41", "signup": 1704164645000, "vip": "no", "tags": []},
+    {"id": "p3", "first_name": None, "signup": "2024-01-02T05:04:05+02:00"},
+]
+EXPECTED = [
+    ("p1", ("Ada",), 36, datetime(2024, 1, 2, 3, 4, 5), True, ["a", "b"]),
+    ("p2", ("Bo",), 41, datetime(2024, 1, 2, 3, 4, 5), False, []),
+    ("p3", (None,), None, datetime(2024, 1, 2, 3, 4, 5), None, None),
+]
+
+
+@pytest.fixture
+def mini(tmp_path: Path):
+    (tmp_path / "conf" / "mappings").mkdir(parents=True)
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "people.yaml").write_text(SCHEMA)
+    (tmp_path / "conf" / "mappings" / "people.yaml").write_text(MAPPING)
+    (tmp_path / "conf" / "lakeport.yaml").write_text(CONFIG)
+    return load_config(tmp_path / "conf" / "lakeport.yaml", lake_root=str(tmp_path / "lake"))
+
+
+def _jsonl(path: Path, rows: list[object], compress: bool = False) -> str:
+    text = "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows)
+    if compress:
+        path = path.with_suffix(path.suffix + ".gz")
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    return str(path)
+
+
+def _dataset(spark, cfg, name: str):
+    cols = [c.split()[0] for c in EXPECTED_DDL.split(", ")]
+    return spark.read.format("delta").load(lk.Lake(cfg.lake_root).dataset_path(name)).select(*cols)
+
+
+def _expected(spark, rows=EXPECTED):
+    return spark.createDataFrame(rows, EXPECTED_DDL)
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["jsonl", "jsonl.gz"])
+def test_json_lines_land_exactly(spark, mini, tmp_path, compress):
+    f = _jsonl(tmp_path / "people.jsonl", ROWS, compress)
+    result = ib.ingest(spark, mini, "people", [f])
+    assert result["status"] == "success"
+    assert result["metrics"]["inputRecordCount"] == 3
+    assert result["metrics"]["outputRecordCount"] == 3
+    assert result["metrics"]["failedRecordCount"] == 0
+    assertDataFrameEqual(_dataset(spark, mini, "people"), _expected(spark))
+    system = spark.read.format("delta").load(lk.Lake(mini.lake_root).dataset_path("people"))
+    assert {r["_batch_id"] for r in system.select("_batch_id").collect()} == {result["batch_id"]}
+    assert system.where(F.col("_source_file").endswith(Path(f).name)).count() == 3
+
+
+def test_multiline_json_array(spark, mini, tmp_path):
+    f = tmp_path / "people.json"
+    f.write_text(json.dumps(ROWS, indent=2))
+    result = ib.ingest(spark, mini, "people_multi", [str(f)])
+    assert result["metrics"]["outputRecordCount"] == 3
+    assertDataFrameEqual(_dataset(spark, mini, "people_multi"), _expected(spark))
+
+
+def test_csv_with_bom_crlf_quotes_and_gzip(spark, mini, tmp_path):
+    text = (
+        "\ufeffID,Name.First,Age,Signup,VIP\r\n"
+        'p1,"Ada, Countess",36,2024-01-02T03:04:05Z,yes\r\n'
+        "p2,Bo,41,1704164645000,N\r\n"
+        "p3,,,2024-01-02 05:04:05+02:00,\r\n"
+    )
+    f = tmp_path / "people.csv.gz"
+    f.write_bytes(gzip.compress(text.encode("utf-8")))
+    result = ib.ingest(spark, mini, "people_csv", [str(f)])
+    assert result["metrics"] == {**result["metrics"], "inputRecordCount": 3, "outputRecordCount": 3, "failedRecordCount": 0}
+    assert result["mapping"]["autoMapped"] == {"id": "ID", "name.first": "Name.First", "age": "Age", "signup": "Signup", "vip": "VIP"}
+    assert result["mapping"]["unmappedTargetFields"] == ["tags"]
+    expected = [
+        ("p1", ("Ada, Countess",), 36, datetime(2024, 1, 2, 3, 4, 5), True, None),
+        ("p2", ("Bo",), 41, datetime(2024, 1, 2, 3, 4, 5), False, None),
+        ("p3", (None,), None, datetime(2024, 1, 2, 3, 4, 5), None, None),
+    ]
+    assertDataFrameEqual(_dataset(spark, mini, "people_csv"), _expected(spark, expected))
+
+
+def test_csv_rows_with_wrong_field_counts_are_parse_errors(spark, mini, tmp_path):
+    f = tmp_path / "people.csv"
+    f.write_text("id,first_name,age\np1,Ada,36\np2,Bo\np3,Cy,30,extra\n")
+    cfg = mini
+    with pytest.raises(BatchError) as info:
+        ib.ingest(spark, cfg, "people_csv", [str(f)])
+    assert info.value.code == "BATCH_ROW_ERRORS"
+    errors = ib.batch_errors(spark, cfg, info.value.batch_id).select("line", "raw", F.col("errors.code").alias("codes"))
+    assert [tuple(r) for r in errors.collect()] == [
+        (3, "p2,Bo", ["PARSE_MALFORMED_CSV"]),
+        (4, "p3,Cy,30,extra", ["PARSE_MALFORMED_CSV"]),
+    ]
+    assert not lk.is_delta(spark, lk.Lake(cfg.lake_root).dataset_path("people_csv"))
+
+
+def test_parquet_keeps_source_types(spark, mini, tmp_path):
+    src = spark.createDataFrame(
+        [("p1", "Ada", 36, 1704164645000, True, ["a"]), ("p2", "Bo", None, None, False, [])],
+        "id string, first_name string, age long, signup long, vip boolean, tags array<string>",
+    )
+    path = str(tmp_path / "people.parquet")
+    src.coalesce(1).write.parquet(path)
+    result = ib.ingest(spark, mini, "people_pq", [path])
+    assert result["metrics"]["outputRecordCount"] == 2
+    expected = [
+        ("p1", ("Ada",), 36, datetime(2024, 1, 2, 3, 4, 5), True, ["a"]),
+        ("p2", ("Bo",), None, None, False, []),
+    ]
+    assertDataFrameEqual(_dataset(spark, mini, "people_pq"), _expected(spark, expected))
+
+
+def test_row_error_without_partial_ingestion_fails_and_leaves_dataset_unchanged(spark, mini, tmp_path):
+    good = ib.ingest(spark, mini, "people", [_jsonl(tmp_path / "a.jsonl", ROWS)])
+    path = lk.Lake(mini.lake_root).dataset_path("people")
+    version = lk.delta_version(spark, path)
+    bad_rows = [*ROWS[:1], {"id": "p9", "age": -1}, "{not json"]
+    with pytest.raises(BatchError) as info:
+        ib.ingest(spark, mini, "people", [_jsonl(tmp_path / "b.jsonl", bad_rows)])
+    assert info.value.code == "BATCH_ROW_ERRORS"
+    assert lk.delta_version(spark, path) == version
+    assert spark.read.format("delta").load(path).count() == 3
+    status = lk.batch_summary(lk.get_batch(spark, lk.Lake(mini.lake_root), info.value.batch_id))
+    assert status["status"] == "failed"
+    assert status["error"]["code"] == "BATCH_ROW_ERRORS"
+    assert status["metrics"]["inputRecordCount"] == 3
+    assert status["metrics"]["failedRecordCount"] == 2
+    assert status["metrics"]["outputRecordCount"] == 0
+    assert status["errorSummary"] == {"BELOW_MINIMUM": 1, "PARSE_MALFORMED_JSON": 1}
+    assert good["status"] == "success"
+
+
+def test_partial_ingestion_lands_good_rows_and_keeps_failed_ones_with_lines(spark, mini, tmp_path):
+    rows = [*ROWS, {"id": "p4", "signup": "2024-02-30T00:00:00Z"}, "", "[1, 2]", {"first_name": "NoId"}]
+    f = _jsonl(tmp_path / "mixed.jsonl", rows)
+    result = ib.ingest(spark, mini, "people_part", [f])
+    m = result["metrics"]
+    # the blank line is not a record: 6 records, 2 failed (33% <= 40%)
+    assert (m["inputRecordCount"], m["outputRecordCount"], m["failedRecordCount"]) == (6, 4, 2)
+    assert m["warningRecordCount"] == 1
+    assert result["status"] == "success"
+    assert m["inputRecordCount"] == m["outputRecordCount"] + m["failedRecordCount"]
+    assert result["errorSummary"] == {"PARSE_MALFORMED_JSON": 1, "REQUIRED_MISSING": 1}
+    errors = ib.batch_errors(spark, mini, result["batch_id"]).select("line", "raw", "errors.code", "errors.field")
+    assert [tuple(r) for r in errors.collect()] == [
+        (6, "[1, 2]", ["PARSE_MALFORMED_JSON"], [None]),
+        (7, '{"first_name": "NoId"}', ["REQUIRED_MISSING"], ["id"]),
+    ]
+    # p4's invalid optional datetime is a warning: the row lands with a null signup
+    warned = ib.batch_errors(spark, mini, result["batch_id"], severity="warning").select("line", "errors.code").collect()
+    assert [tuple(r) for r in warned] == [(4, ["CONVERSION_INVALID_DATETIME"])]
+    landed = spark.read.format("delta").load(lk.Lake(mini.lake_root).dataset_path("people_part"))
+    assert sorted(r["id"] for r in landed.collect()) == ["p1", "p2", "p3", "p4"]
+
+
+def test_threshold_exceeded_fails_the_batch(spark, mini, tmp_path):
+    rows = [ROWS[0], "bad", "bad", "bad"]
+    with pytest.raises(BatchError) as info:
+        ib.ingest(spark, mini, "people_part", [_jsonl(tmp_path / "t.jsonl", rows)], partial={"error_threshold_percent": 50})
+    assert info.value.code == "BATCH_THRESHOLD_EXCEEDED"
+    assert "3 of 4 records failed (75.00%)" in info.value.message
+    assert not lk.is_delta(spark, lk.Lake(mini.lake_root).dataset_path("people_part"))
+    assert ib.batch_errors(spark, mini, info.value.batch_id).count() == 3
+
+
+def test_rerun_with_same_batch_id_never_duplicates(spark, mini, tmp_path):
+    f = _jsonl(tmp_path / "p.jsonl", ROWS)
+    first = ib.ingest(spark, mini, "people", [f], batch_id="fixed-1")
+    path = lk.Lake(mini.lake_root).dataset_path("people")
+    version = lk.delta_version(spark, path)
+    again = ib.ingest(spark, mini, "people", [f], batch_id="fixed-1")
+    assert again["status"] == "success" and again["batch_id"] == first["batch_id"] == "fixed-1"
+    assert lk.delta_version(spark, path) == version
+    assert spark.read.format("delta").load(path).count() == 3
+
+
+def test_replace_removes_predecessor_rows_in_the_same_commit(spark, mini, tmp_path):
+    one = ib.ingest(spark, mini, "people", [_jsonl(tmp_path / "1.jsonl", ROWS[:2])], batch_id="one")
+    path = lk.Lake(mini.lake_root).dataset_path("people")
+    v1 = lk.delta_version(spark, path)
+    two = ib.ingest(spark, mini, "people", [_jsonl(tmp_path / "2.jsonl", ROWS[2:])], batch_id="two", replace=["one"])
+    assert one["status"] == two["status"] == "success"
+    assert lk.delta_version(spark, path) == v1 + 1
+    assertDataFrameEqual(_dataset(spark, mini, "people"), _expected(spark, EXPECTED[2:]))
+    assert two["replaced"] == ["one"]
+
+
+def test_lifecycle_and_illegal_transitions(spark, mini, tmp_path):
+    f = _jsonl(tmp_path / "life.jsonl", ROWS)
+    b = ib.create_batch(spark, mini, "people", batch_id="life")
+    assert b["status"] == "loading"
+    with pytest.raises(BatchStateError, match="has no files"):
+        ib.complete(spark, mini, "life")
+    assert ib.upload(spark, mini, "life", [f])["status"] == "loading"
+    done = ib.complete(spark, mini, "life")
+    assert done["status"] == "success" and done["metrics"]["outputRecordCount"] == 3
+    assert ib.complete(spark, mini, "life")["metrics"] == done["metrics"]  # retry is a no-op
+    with pytest.raises(BatchStateError, match="is success; files can only be uploaded into a loading batch"):
+        ib.upload(spark, mini, "life", [f])
+    with pytest.raises(BatchStateError, match="only a loading batch can be aborted"):
+        ib.abort(spark, mini, "life")
+    ib.create_batch(spark, mini, "people", batch_id="gone")
+    assert ib.abort(spark, mini, "gone")["status"] == "aborted"
+    with pytest.raises(BatchStateError, match="was aborted; it cannot be completed"):
+        ib.complete(spark, mini, "gone")
+    with pytest.raises(BatchStateError, match="already exists"):
+        ib.create_batch(spark, mini, "people", batch_id="gone")
+    listed = lk.batches(spark, lk.Lake(mini.lake_root)).select("batch_id", "status").orderBy("batch_id").collect()
+    assert [tuple(r) for r in listed] == [("gone", "aborted"), ("life", "success")]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code"),
+    [
+        ("empty.jsonl", b"", "BATCH_FILE_EMPTY"),
+        ("blank.jsonl", b"\n\n  \n", "BATCH_FILE_EMPTY"),
+        ("broken.jsonl.gz", b"\x1f\x8b\x08\x00garbage", "BATCH_FILE_UNREADABLE"),
+    ],
+)
+def test_batch_level_file_errors(spark, mini, tmp_path, name, content, code):
+    f = tmp_path / name
+    f.write_bytes(content)
+    with pytest.raises(BatchError) as info:
+        ib.ingest(spark, mini, "people", [str(f)])
+    assert info.value.code == code
+    assert name in info.value.message
+    row = lk.get_batch(spark, lk.Lake(mini.lake_root), info.value.batch_id)
+    assert (row["status"], row["error_code"]) == ("failed", code)
+
+
+def test_missing_file_and_header_only_csv(spark, mini, tmp_path):
+    with pytest.raises(BatchError) as info:
+        ib.ingest(spark, mini, "people", [str(tmp_path / "nope.jsonl")])
+    assert info.value.code == "BATCH_FILE_NOT_FOUND"
+    f = tmp_path / "header.csv"
+    f.write_text("id,first_name\n")
+    with pytest.raises(BatchError) as info:
+        ib.ingest(spark, mini, "people_csv", [str(f)])
+    assert info.value.code == "BATCH_CSV_HEADER_ONLY"
+
+
+def test_pipeline_has_no_python_udf(spark, mini, tmp_path):
+    from jobs.storage import fs
+
+    f = _jsonl(tmp_path / "plan.jsonl", ROWS)
+    ds = mini.dataset("people")
+    frame, _ = ib.validated_frame(spark, ds, fs.list_files(spark, [f]), ds.config.options)
+    plan = frame._jdf.queryExecution().executedPlan().toString()
+    for node in ("BatchEvalPython", "ArrowEvalPython", "PythonUDF", "FlatMapGroupsInPandas", "MapInPandas"):
+        assert node not in plan
+    assert "Scan text" in plan or "FileScan text" in plan
