@@ -1,8 +1,9 @@
 """Load and validate lakeport's YAML: ``conf/lakeport.yaml``, ``schemas/*.yaml``, ``conf/mappings/*.yaml``.
 
-Everything is parsed with ``yaml.safe_load``, ``${ENV_VAR}`` references are expanded, and the
-result is validated by strict, frozen pydantic models (unknown keys are errors) *before* Spark
-starts. Every problem is reported as one line: ``file: key.path: what is wrong; what to do``.
+Everything is parsed with ``yaml.safe_load`` (duplicate keys are errors), ``${ENV_VAR}`` and
+``${ENV_VAR:-default}`` references are expanded, and the result is validated by strict, frozen
+pydantic models (unknown keys are errors) *before* Spark starts. Every problem is reported as one
+line: ``file: key.path: what is wrong; what to do``.
 
 Example:
     >>> cfg = load_config("conf/lakeport.yaml")          # raises ConfigError listing every problem
@@ -12,19 +13,23 @@ Example:
 
 from __future__ import annotations
 
+import codecs
+import datetime as _dt
 import difflib
 import os
 import re
+import types
+import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from jobs.errors import ConfigError
+from jobs.transforms.expressions import datetime_pattern_problem, regex_problem, zone_problem
 
 DEFAULT_CONFIG = "conf/lakeport.yaml"
 FieldType = Literal[
@@ -34,6 +39,17 @@ FieldType = Literal[
 PRIMITIVE_TYPES = ("string", "integer", "long", "short", "byte", "double", "boolean", "date", "datetime")
 NUMERIC_TYPES = ("integer", "long", "short", "byte", "double")
 MAX_IDENTITY_LENGTH = 1024
+SYSTEM_COLUMN_NAMES = ("_batch_id", "_ingested_at", "_source_file", "_errors", "_warnings")
+_FIELD_NAME = re.compile(r"[^\W\d_][\w-]*")
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+class _Problems(ValueError):
+    """Problems found by a model validator, each at a key path below the model ("" = the model)."""
+
+    def __init__(self, items: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(message for _, message in items))
+        self.items = items
 
 
 class _Strict(BaseModel):
@@ -50,6 +66,22 @@ class IdentitySpec(_Strict):
 
     namespace: str = Field(min_length=1, pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
     primary: bool = False
+
+
+def _enum_value_problem(value: Any, type_: str) -> str | None:
+    """Why an enum value cannot be a value of a field of ``type_``, or None."""
+    if type_ in ("string", "date", "datetime"):
+        if isinstance(value, str):
+            return None
+        unquoted = " (YAML reads unquoted yes/no/on/off/true/false as booleans)" if isinstance(value, bool) else ""
+        return f"{value!r} is not a string{unquoted}; put it in quotes"
+    if type_ == "boolean":
+        return None if isinstance(value, bool) else f"{value!r} is not true or false; write true or false"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"{value!r} is not a number; write a {type_} value"
+    if type_ != "double" and not float(value).is_integer():
+        return f"{value!r} is not a whole number; write a {type_} value"
+    return None
 
 
 class FieldSpec(_Strict):
@@ -69,32 +101,75 @@ class FieldSpec(_Strict):
 
     @model_validator(mode="after")
     def _shape(self) -> FieldSpec:
-        if self.type == "object" and not self.fields:
-            raise ValueError("an object needs 'fields'; declare its sub-fields or use type 'map'")
-        if self.type != "object" and self.fields is not None:
-            raise ValueError(f"'fields' is only for type object, not {self.type}")
-        if self.type == "array" and self.items is None:
-            raise ValueError("an array needs 'items' (for example items: {type: string})")
-        if self.type != "array" and self.items is not None:
-            raise ValueError(f"'items' is only for type array, not {self.type}")
-        if self.values is not None and self.type != "map":
-            raise ValueError(f"'values' is only for type map, not {self.type}")
-        if self.values is not None and self.values.type not in PRIMITIVE_TYPES:
-            raise ValueError("map 'values' must be a primitive type")
-        if (self.minimum is not None or self.maximum is not None) and self.type not in NUMERIC_TYPES:
-            raise ValueError(f"minimum/maximum apply to numeric types, not {self.type}")
+        t = self.type
+        problems: list[tuple[str, str]] = []
+        if t == "object" and not self.fields:
+            problems.append(("", "an object needs 'fields'; declare its sub-fields or use type 'map'"))
+        if t != "object" and self.fields is not None:
+            problems.append(("fields", f"only an object has 'fields', this field is {t}; remove them or set type: object"))
+        if t == "array" and self.items is None:
+            problems.append(("", "an array needs 'items' (for example items: {type: string})"))
+        if t != "array" and self.items is not None:
+            problems.append(("items", f"only an array has 'items', this field is {t}; remove it or set type: array"))
+        if self.values is not None and t != "map":
+            problems.append(("values", f"only a map has 'values', this field is {t}; remove it or set type: map"))
+        elif self.values is not None and self.values.type not in PRIMITIVE_TYPES:
+            problems.append(("values.type", f"map values must be a primitive type ({', '.join(PRIMITIVE_TYPES)}), not {self.values.type}"))
+        for key in ("minimum", "maximum"):
+            if getattr(self, key) is not None and t not in NUMERIC_TYPES:
+                problems.append((key, f"applies to numeric types ({', '.join(NUMERIC_TYPES)}), not {t}; remove it or change the type"))
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            problems.append(("minimum", f"{self.minimum:g} is greater than maximum {self.maximum:g}; swap them"))
         if self.pattern is not None:
-            if self.type != "string":
-                raise ValueError(f"'pattern' applies to strings, not {self.type}")
-            try:
-                re.compile(self.pattern)
-            except re.error as exc:
-                raise ValueError(f"'pattern' is not a valid regular expression ({exc})") from exc
-        if self.enum is not None and self.type not in PRIMITIVE_TYPES:
-            raise ValueError(f"'enum' applies to primitive types, not {self.type}")
-        if self.identity is not None and self.type != "string":
-            raise ValueError("an identity field must be of type string")
+            if t != "string":
+                problems.append(("pattern", f"applies to strings, not {t}; remove it or set type: string"))
+            else:
+                problem = regex_problem(self.pattern)
+                if problem:
+                    problems.append(("pattern", f"{problem} (in YAML, single quotes keep backslashes as written)"))
+        if self.enum is not None:
+            if t not in PRIMITIVE_TYPES:
+                problems.append(("enum", f"applies to primitive types, not {t}; remove it"))
+            elif not self.enum:
+                problems.append(("enum", "an empty enum allows no value; list the allowed values or remove enum"))
+            else:
+                for i, value in enumerate(self.enum):
+                    problem = _enum_value_problem(value, t)
+                    if problem:
+                        problems.append((f"enum[{i}]", problem))
+        if self.identity is not None and t != "string":
+            problems.append(("identity", f"an identity must be a string field, not {t}; set type: string or remove identity"))
+        if self.required and t == "object":
+            problems.append(("required", "applies to fields that hold a value, not to objects; mark the sub-fields required"))
+        if problems:
+            raise _Problems(problems)
         return self
+
+
+def _yaml_path(path: list[str]) -> str:
+    """The key path of a nested field in a schema file: fields.a.fields.b."""
+    return "fields." + ".fields.".join(path)
+
+
+def _walk_fields(
+    fields: Mapping[str, FieldSpec], at: str = "fields", inside: bool = False
+) -> Iterator[tuple[str, str | None, FieldSpec, bool]]:
+    """(key path, name, spec, inside an array or map) for every field; items and values have no name."""
+    for name, spec in fields.items():
+        here = f"{at}.{name}"
+        yield here, name, spec, inside
+        yield from _walk_children(here, spec, inside)
+
+
+def _walk_children(
+    here: str, spec: FieldSpec, inside: bool
+) -> Iterator[tuple[str, str | None, FieldSpec, bool]]:
+    if spec.fields:
+        yield from _walk_fields(spec.fields, f"{here}.fields", inside)
+    for key, sub in (("items", spec.items), ("values", spec.values)):
+        if sub is not None:
+            yield f"{here}.{key}", None, sub, True
+            yield from _walk_children(f"{here}.{key}", sub, True)
 
 
 class SchemaSpec(_Strict):
@@ -107,24 +182,35 @@ class SchemaSpec(_Strict):
 
     @model_validator(mode="after")
     def _class_rules(self) -> SchemaSpec:
-        leaves = dict(iter_leaves(self.fields))
-        for path in leaves:
-            if path.split(".")[-1].startswith("_") and path.split(".")[-1] not in ("_id",):
-                raise ValueError(f"field '{path}': names starting with '_' are reserved for system columns")
+        problems: list[tuple[str, str]] = []
+        if not self.fields:
+            problems.append(("fields", "a schema needs at least one field; declare them as name: {type: ...}"))
+        for at, name, spec, inside in _walk_fields(self.fields):
+            if name is None:
+                pass  # array items or map values
+            elif name.startswith("_") and name != "_id":
+                problems.append((at, f"names starting with '_' are reserved for system columns ({', '.join(SYSTEM_COLUMN_NAMES)}); rename it"))
+            elif not _FIELD_NAME.fullmatch(name):
+                problems.append((at, f"{name!r} cannot be a field name; use letters, digits, '_' and '-', starting with a letter"))
+            if inside and spec.identity is not None:
+                problems.append((f"{at}.identity", "an identity inside an array or map is not supported; move it to a field of its own"))
         if self.class_ == "event":
-            ts = self.fields.get("timestamp")
-            if ts is None or ts.type != "datetime":
-                raise ValueError("an event schema needs a top-level 'timestamp' field of type datetime")
-            if "_id" not in self.fields or self.fields["_id"].type != "string":
-                raise ValueError("an event schema needs a top-level '_id' field of type string")
+            for key, type_ in (("timestamp", "datetime"), ("_id", "string")):
+                spec = self.fields.get(key)
+                if spec is None:
+                    problems.append((f"fields.{key}", f"an event schema needs a top-level '{key}' field; add {key}: {{type: {type_}, required: true}}"))
+                elif spec.type != type_:
+                    problems.append((f"fields.{key}.type", f"an event's '{key}' must be of type {type_}, not {spec.type}; change it to {type_}"))
         if self.class_ == "profile":
-            primaries = [p for p, f in leaves.items() if f.identity and f.identity.primary]
-            if len(primaries) != 1:
-                raise ValueError(
-                    "a profile schema needs exactly one primary identity "
-                    f"(found {len(primaries)}: {primaries or 'none'}); mark one field "
-                    "identity: {namespace: ..., primary: true}"
-                )
+            primaries = [p for p, f in iter_leaves(self.fields) if f.identity and f.identity.primary]
+            if not primaries:
+                problems.append(("fields", "a profile schema needs exactly one primary identity, found none; "
+                                           "mark one field identity: {namespace: ..., primary: true}"))
+            elif len(primaries) > 1:
+                problems.append(("fields", f"a profile schema needs exactly one primary identity, found {len(primaries)} "
+                                           f"({', '.join(primaries)}); keep primary: true on one of them"))
+        if problems:
+            raise _Problems(problems)
         return self
 
     def identities(self) -> list[tuple[str, IdentitySpec]]:
@@ -171,19 +257,23 @@ class MappingEntry(_Strict):
 
     @model_validator(mode="after")
     def _one_origin(self) -> MappingEntry:
+        problems: list[tuple[str, str]] = []
         given = [k for k in ("source", "value", "expression") if getattr(self, k) is not None]
-        if len(given) != 1:
-            raise ValueError(
-                f"give exactly one of 'source', 'value' or 'expression' (found {given or 'none'})"
-            )
-        for fmt in self.formats():
-            if "'Z'" in fmt:
-                raise ValueError(
-                    f"format {fmt!r} quotes 'Z', which discards the UTC designator and reads the "
-                    "value in the session time zone; use X (or XXX) instead"
-                )
+        if not given:
+            problems.append(("", f"the entry for {self.target!r} has no 'source', 'value' or 'expression'; give exactly one"))
+        elif len(given) > 1:
+            both = " and ".join(repr(k) for k in given)
+            problems.append(("", f"the entry for {self.target!r} has both {both}; keep exactly one of them"))
+        for i, fmt in enumerate(self.formats()):
+            problem = datetime_pattern_problem(fmt)
+            if problem:
+                problems.append(("format" if isinstance(self.format, str) else f"format[{i}]", problem))
         if self.timezone is not None:
-            _check_zone(self.timezone)
+            problem = zone_problem(self.timezone)
+            if problem:
+                problems.append(("timezone", problem))
+        if problems:
+            raise _Problems(problems)
         return self
 
     def formats(self) -> list[str]:
@@ -208,12 +298,9 @@ class MappingSpec(_Strict):
 
 
 def _check_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"unknown time zone {value!r}; use an IANA name such as UTC or America/New_York"
-        ) from exc
+    problem = zone_problem(value)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -232,6 +319,15 @@ class ReaderOptions(_Strict):
     escape: str = Field(default="\\", min_length=1, max_length=1)
     null_value: str = ""
     encoding: str = "UTF-8"
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, value: str) -> str:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}; use a name such as UTF-8, ISO-8859-1 or windows-1252") from None
+        return value
 
 
 _FORMAT_OPTIONS = {
@@ -261,23 +357,29 @@ class DatasetConfig(_Strict):
     diagnostics: bool = True
     description: str | None = None
 
-    @model_validator(mode="before")
+    @field_validator("schema_name", "mapping")
     @classmethod
-    def _options_for_format(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("options"), dict):
-            fmt = data.get("format", "json")
-            allowed = _FORMAT_OPTIONS.get(fmt, set())
-            wrong = sorted(set(data["options"]) - allowed)
-            if wrong and fmt in _FORMAT_OPTIONS:
-                raise ValueError(
-                    f"options {wrong} do not apply to format {fmt}; "
-                    f"allowed: {sorted(allowed) or 'none'}"
-                )
-        return data
+    def _file_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if value.endswith((".yaml", ".yml")):
+            raise ValueError(f"{value!r}: give the name without the extension, for example {Path(value).stem!r}")
+        if not _FILE_NAME.fullmatch(value):
+            raise ValueError(f"{value!r} is not a file name; give the name of a YAML file without '.yaml' (letters, digits, '_', '-')")
+        return value
+
+    @model_validator(mode="after")
+    def _options_for_format(self) -> DatasetConfig:
+        allowed = _FORMAT_OPTIONS[self.format]
+        takes = f"{self.format} takes {', '.join(sorted(allowed))}" if allowed else f"{self.format} takes no options"
+        wrong = [k for k in ReaderOptions.model_fields if k in self.options.model_fields_set and k not in allowed]
+        if wrong:
+            raise _Problems([(f"options.{k}", f"does not apply to format {self.format}; remove it ({takes})") for k in wrong])
+        return self
 
 
 class LakeSettings(_Strict):
-    root: str = "./lake"
+    root: str = Field(default="./lake", min_length=1)
 
 
 class SparkSettings(_Strict):
@@ -294,11 +396,14 @@ class LakeportFile(_Strict):
     @field_validator("datasets")
     @classmethod
     def _names(cls, value: dict[str, DatasetConfig]) -> dict[str, DatasetConfig]:
+        problems = []
         for name in value:
             if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-                raise ValueError(
-                    f"dataset name {name!r} must be lower-case letters, digits and '_', starting with a letter"
-                )
+                better = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
+                better = better if re.fullmatch(r"[a-z][a-z0-9_]*", better) else f"ds_{better}".rstrip("_")
+                problems.append((name, f"a dataset name must be lower-case letters, digits and '_', starting with a letter; rename it, for example {better!r}"))
+        if problems:
+            raise _Problems(problems)
         return value
 
 
@@ -329,21 +434,65 @@ class Config:
     datasets: dict[str, Dataset] = field(default_factory=dict)
 
     def dataset(self, name: str) -> Dataset:
-        """The dataset called ``name``; a ConfigError with a suggestion when there is none."""
+        """The dataset called ``name``; a ConfigError with a suggestion when there is none.
+
+        Example:
+            >>> cfg.dataset("loyalty").schema_spec.name
+            'loyalty'
+        """
         if name not in self.datasets:
-            raise ConfigError([f"{self.path}: datasets: no dataset named {name!r}{_suggest(name, self.datasets)}"])
+            hint = _suggest(name, self.datasets) or f"; use one of: {', '.join(self.datasets) or '(none configured)'}"
+            raise ConfigError([f"{self.path}: datasets: no dataset named {name!r}{hint}"])
         return self.datasets[name]
 
+
+# --------------------------------------------------------------------------------------------
+# Reading YAML
+# --------------------------------------------------------------------------------------------
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-def _interpolate(node: Any, where: str, problems: list[str], file: Path) -> Any:
+class _StrictLoader(yaml.SafeLoader):
+    """``safe_load`` that refuses duplicate keys instead of silently keeping the last one."""
+
+
+def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    first: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # keys merged in with << may be overridden
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            seen_at = first.get(key)
+        except TypeError:  # an unhashable key; the base constructor reports it
+            continue
+        if seen_at is not None:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first on line {seen_at + 1}); keep one", key_node.start_mark
+            )
+        first[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+def _interpolate(node: Any, where: str, problems: list[str], file: Path, failed: set[str]) -> Any:
     if isinstance(node, dict):
-        return {k: _interpolate(v, f"{where}.{k}" if where else str(k), problems, file) for k, v in node.items()}
+        return {k: _interpolate(v, f"{where}.{k}" if where else str(k), problems, file, failed) for k, v in node.items()}
     if isinstance(node, list):
-        return [_interpolate(v, f"{where}[{i}]", problems, file) for i, v in enumerate(node)]
+        return [_interpolate(v, f"{where}[{i}]", problems, file, failed) for i, v in enumerate(node)]
     if isinstance(node, str) and "${" in node:
+        key = where or "(top level)"
+        for start in (m.start() for m in re.finditer(r"\$\{", node)):
+            if not _ENV_REF.match(node, start):
+                fragment = node[start:].split("}", 1)[0][:40] + ("}" if "}" in node[start:] else "")
+                problems.append(
+                    f"{file}: {key}: {fragment!r} is not a valid reference; write ${{NAME}} or ${{NAME:-default}} "
+                    "(NAME: letters, digits and '_')"
+                )
+                failed.add(key)
 
         def repl(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
@@ -352,9 +501,10 @@ def _interpolate(node: Any, where: str, problems: list[str], file: Path) -> Any:
                 if default is not None:
                     return default
                 problems.append(
-                    f"{file}: {where}: environment variable {name} is not set; export it, "
+                    f"{file}: {key}: environment variable {name} is not set; export it, "
                     f"or write ${{{name}:-default}} to give a default"
                 )
+                failed.add(key)
                 return ""
             return value
 
@@ -362,30 +512,84 @@ def _interpolate(node: Any, where: str, problems: list[str], file: Path) -> Any:
     return node
 
 
-def _read_yaml(path: Path, problems: list[str]) -> Any:
+def _yaml_kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, _dt.date | _dt.datetime):
+        return "a date"
+    return type(value).__name__
+
+
+def _keys_hint(model: type[BaseModel]) -> str:
+    required = [f.alias or n for n, f in model.model_fields.items() if f.is_required()]
+    if required:
+        return f"it needs at least: {', '.join(required)}"
+    return f"add its keys ({', '.join(sorted(_model_keys(model)))})"
+
+
+def _read_yaml(path: Path, problems: list[str], model: type[BaseModel], failed: set[str]) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         problems.append(f"{path}: file not found; create it or fix the path that names it")
         return None
+    except UnicodeDecodeError as exc:
+        problems.append(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8")
+        return None
     except OSError as exc:
-        problems.append(f"{path}: cannot be read ({exc.strerror}); check its permissions")
+        problems.append(f"{path}: cannot be read ({exc.strerror}); check that it is a readable file")
         return None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        at = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+        at = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(top level)"
         problem = getattr(exc, "problem", None) or str(exc)
-        problems.append(f"{path}: {at}: not valid YAML ({problem}); fix the syntax there")
+        if problem.startswith("duplicate key"):
+            problems.append(f"{path}: {at}: {problem}")
+        else:
+            problems.append(f"{path}: {at}: not valid YAML ({problem}); fix the syntax there")
         return None
     if data is None:
-        problems.append(f"{path}: the file is empty; see the README for its shape")
+        problems.append(f"{path}: the file is empty; {_keys_hint(model)}")
         return None
     if not isinstance(data, dict):
-        problems.append(f"{path}: the top level must be a mapping of keys, not {type(data).__name__}")
+        problems.append(
+            f"{path}: (top level): expected a mapping of keys, got {_yaml_kind(data)}; "
+            f"write 'key: value' lines ({', '.join(sorted(_model_keys(model)))})"
+        )
         return None
-    return _interpolate(data, "", problems, path)
+    return _interpolate(data, "", problems, path, failed)
+
+
+# --------------------------------------------------------------------------------------------
+# pydantic errors -> one line each
+# --------------------------------------------------------------------------------------------
+
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "list_type": "a list",
+    "dict_type": "a mapping (key: value)",
+    "model_type": "a mapping (key: value)",
+    "model_attributes_type": "a mapping (key: value)",
+}
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -393,66 +597,197 @@ def _loc(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("function-after", "function-before") or str(part).startswith(("function-", "tagged-union")):
-            continue
         else:
             out += f".{part}" if out else str(part)
     return out or "(top level)"
 
 
-def _pydantic_problems(path: Path, exc: ValidationError, model: type[BaseModel]) -> list[str]:
-    problems = []
-    for err in exc.errors():
-        where = _loc(tuple(err["loc"]))
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            key = str(err["loc"][-1])
-            allowed = _allowed_keys(model, tuple(err["loc"][:-1]))
-            hint = _suggest(key, allowed) if allowed else ""
-            allowed_txt = f"; allowed keys: {', '.join(sorted(allowed))}" if allowed else ""
-            problems.append(f"{path}: {where}: unknown key{hint}{allowed_txt}")
-        elif kind == "missing":
-            problems.append(f"{path}: {where}: required key is missing; add it")
-        elif kind == "literal_error":
-            expected = err.get("ctx", {}).get("expected", "")
-            problems.append(f"{path}: {where}: {err['input']!r} is not allowed; use one of {expected}")
-        elif kind == "value_error":
-            msg = str(err.get("ctx", {}).get("error", err["msg"]))
-            problems.append(f"{path}: {where}: {msg}")
+def _join(base: str, at: str) -> str:
+    if not at:
+        return base
+    if base == "(top level)":
+        return at
+    return base + at if at.startswith("[") else f"{base}.{at}"
+
+
+def _non_none(annotation: Any) -> list[Any]:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [a for a in typing.get_args(annotation) if a is not type(None)]
+    return [annotation]
+
+
+def _label(annotation: Any) -> str:
+    return annotation.__name__ if isinstance(annotation, type) else str(annotation)
+
+
+def _step(annotation: Any, part: Any) -> Any:
+    """The annotation one key below ``annotation`` (a model field, a dict value or a list item)."""
+    members = _non_none(annotation)
+    if len(members) != 1:
+        return None
+    current = members[0]
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        for name, info in current.model_fields.items():
+            if part in (name, info.alias):
+                return info.annotation
+        return None
+    origin = typing.get_origin(current)
+    if origin is dict:
+        return typing.get_args(current)[1]
+    if origin is list:
+        return typing.get_args(current)[0]
+    return None
+
+
+def _clean(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], bool, Any]:
+    """(the loc without union-member tags, whether it had one, the annotation at the loc)."""
+    clean: list[Any] = []
+    current: Any = model
+    tagged = False
+    for part in loc:
+        if isinstance(part, str) and (part.startswith(("function-", "tagged-union")) or part == "[key]"):
+            continue
+        members = _non_none(current) if current is not None else []
+        if len(members) > 1:  # pydantic names the union member it tried
+            current = next((m for m in members if _label(m) == part), None)
+            tagged = True
+            continue
+        clean.append(part)
+        current = _step(current, part) if current is not None else None
+    return tuple(clean), tagged, current
+
+
+def _model_keys(model: Any) -> list[str]:
+    members = _non_none(model) if model is not None else []
+    current = members[0] if len(members) == 1 else None
+    if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        return []
+    return [info.alias or name for name, info in current.model_fields.items()]
+
+
+def _literal_choices(annotation: Any) -> list[Any]:
+    for member in _non_none(annotation):
+        if typing.get_origin(member) is Literal:
+            return list(typing.get_args(member))
+    return []
+
+
+def _type_advice(value: Any, expected: list[str], annotation: Any) -> str:
+    if value is None:
+        return "give a value or remove the key"
+    if "a string" in expected and isinstance(value, bool | int | float | _dt.date):
+        return "put it in quotes"
+    inner = _non_none(annotation)
+    if inner == [FieldSpec] and isinstance(value, str) and value in typing.get_args(FieldType):
+        return f"write {{type: {value}}}"
+    if isinstance(value, dict) and expected == ["a list"] and typing.get_args(inner[0]) == (MappingEntry,):
+        return "write one '- {target: ..., source: ...}' item per entry"
+    return "change the value"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _one_line(err: dict[str, Any], where: str, annotation: Any, parent: Any) -> list[str]:
+    kind = err["type"]
+    value = err.get("input")
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        key = str(err["loc"][-1])
+        allowed = sorted(_model_keys(parent))
+        hint = _suggest(key, allowed)
+        listed = f"allowed: {', '.join(allowed)}" if allowed else ""
+        if hint:
+            return [f"{where}: unknown key{hint}" + (f" ({listed})" if listed else "")]
+        return [f"{where}: unknown key; remove it" + (f" ({listed})" if listed else "")]
+    if kind == "missing":
+        choices = _literal_choices(annotation)
+        extra = f" (one of: {', '.join(map(str, choices))})" if choices else ""
+        return [f"{where}: required key is missing; add it{extra}"]
+    if kind == "literal_error":
+        choices = [str(c) for c in _literal_choices(annotation)]
+        expected = ctx.get("expected", "")
+        hint = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6) if isinstance(value, str) else []
+        did = f" (did you mean {hint[0]!r}?)" if hint else ""
+        return [f"{where}: {value!r} is not allowed; use one of {expected}{did}"]
+    if kind == "value_error":
+        error = ctx.get("error")
+        if isinstance(error, _Problems):
+            return [f"{_join(where, at)}: {message}" for at, message in error.items]
+        return [f"{where}: {error if error is not None else err['msg']}"]
+    if kind in _EXPECTED and value is None:
+        return [f"{where}: is empty; give {_EXPECTED[kind]} or remove the key"]
+    if kind in _EXPECTED:
+        expected = [_EXPECTED[kind]]
+        return [f"{where}: expected {expected[0]}, got {_yaml_kind(value)} {_shown(value)}; {_type_advice(value, expected, annotation)}"]
+    if kind in ("greater_than_equal", "greater_than"):
+        bound = ctx.get("ge", ctx.get("gt"))
+        return [f"{where}: {value!r} is below the minimum {bound}; use {bound} or more"]
+    if kind in ("less_than_equal", "less_than"):
+        bound = ctx.get("le", ctx.get("lt"))
+        return [f"{where}: {value!r} is above the maximum {bound}; use {bound} or less"]
+    if kind == "string_too_short":
+        return [f"{where}: is empty; give a value"]
+    if kind == "string_too_long":
+        if ctx.get("max_length") == 1:
+            return [f"{where}: {value!r} must be a single character; for a tab write \"\\t\" in double quotes"]
+        return [f"{where}: {value!r} is longer than {ctx.get('max_length')} characters; shorten it"]
+    if kind == "string_pattern_mismatch":
+        return [f"{where}: {value!r} is not allowed; use letters, digits, '_', '.' and '-', starting with a letter"]
+    return [f"{where}: {err['msg'].lower()} (got {_shown(value)}); change the value"]
+
+
+def _pydantic_problems(
+    path: Path, exc: ValidationError, model: type[BaseModel], skip: set[str] | None = None
+) -> list[str]:
+    """One line per problem; the type errors pydantic reports per union member become one line."""
+    skip = skip or set()
+    lines: list[str] = []
+    unions: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    order: list[tuple[str, Any]] = []
+    for err in exc.errors(include_url=False):
+        clean, tagged, annotation = _clean(model, tuple(err["loc"]))
+        if tagged and err["type"] in _EXPECTED:
+            if clean not in unions:
+                unions[clean] = []
+                order.append(("union", clean))
+            unions[clean].append(err)
         else:
-            problems.append(f"{path}: {where}: {err['msg']} (got {err.get('input')!r})")
-    return problems
+            order.append(("one", (clean, err, annotation)))
+    for kind, item in order:
+        if kind == "union":
+            clean = item
+            errs = unions[clean]
+            where = _loc(clean)
+            if where in skip or any(where.startswith(s + ".") or where.startswith(s + "[") for s in skip):
+                continue
+            expected = list(dict.fromkeys(_EXPECTED[e["type"]] for e in errs))
+            if "a number" in expected and "a whole number" in expected:
+                expected.remove("a whole number")
+            words = ", ".join(expected[:-1]) + (" or " if len(expected) > 1 else "") + expected[-1]
+            words = words.replace("true or false", "true/false") if len(expected) > 1 else words
+            value = errs[0].get("input")
+            if value is None:
+                lines.append(f"{path}: {where}: is empty; give {words} or remove the key")
+                continue
+            annotation = _clean(model, clean)[2]
+            advice = _type_advice(value, expected, annotation)
+            lines.append(f"{path}: {where}: expected {words}, got {_yaml_kind(value)} {_shown(value)}; {advice}")
+        else:
+            clean, err, annotation = item
+            where = _loc(clean)
+            if where in skip:
+                continue
+            parent = _clean(model, clean[:-1])[2] if clean else model
+            lines.extend(f"{path}: {line}" for line in _one_line(err, where, annotation, parent))
+    return list(dict.fromkeys(lines))
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """Best-effort list of the keys accepted at ``loc`` (for 'did you mean' hints)."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int) or current is None:
-            current = _inner_model(current)
-            continue
-        fields = getattr(current, "model_fields", None)
-        if fields is None:
-            return []
-        if part in fields:
-            current = _inner_model(fields[part].annotation)
-        else:
-            # a dict key (dataset or field name): stay on the dict's value model
-            continue
-    fields = getattr(current, "model_fields", None)
-    if fields is None:
-        return []
-    return [f.alias or n for n, f in fields.items()]
-
-
-def _inner_model(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        inner = _inner_model(arg)
-        if inner is not None:
-            return inner
-    return None
+    """The keys accepted at ``loc`` (for 'did you mean' hints)."""
+    return _model_keys(_clean(model, loc)[2])
 
 
 def _suggest(word: str, choices: Any) -> str:
@@ -461,14 +796,21 @@ def _suggest(word: str, choices: Any) -> str:
 
 
 def _parse(path: Path, model: type[BaseModel], problems: list[str]) -> Any:
-    data = _read_yaml(path, problems)
+    failed: set[str] = set()
+    data = _read_yaml(path, problems, model, failed)
     if data is None:
         return None
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
-        problems.extend(_pydantic_problems(path, exc, model))
+        problems.extend(_pydantic_problems(path, exc, model, failed))
         return None
+    return None if failed else parsed
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry points
+# --------------------------------------------------------------------------------------------
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -484,6 +826,19 @@ def load_schema(path: Path, problems: list[str]) -> SchemaSpec | None:
 def load_mapping(path: Path, problems: list[str]) -> MappingSpec | None:
     """Parse and validate one mapping file, appending problems instead of raising."""
     return _parse(path, MappingSpec, problems)
+
+
+def _missing_file(cfg_path: Path, key: str, kind: str, file: Path, name: str, defaulted: bool) -> str:
+    others = sorted(p.stem for p in file.parent.glob("*.yaml"))
+    close = difflib.get_close_matches(name, others, n=1, cutoff=0.6)
+    because = " (a dataset without 'schema' uses its own name)" if defaulted else ""
+    if close:
+        advice = f"did you mean {close[0]!r}? (or create the file)"
+    elif others:
+        advice = f"create it, or name an existing one ({', '.join(others)})"
+    else:
+        advice = "create it"
+    return f"{cfg_path}: {key}: {kind} file {file} does not exist{because}; {advice}"
 
 
 def load_config(
@@ -513,28 +868,39 @@ def load_config(
     schemas_dir = conf_dir.parent / "schemas"
     mappings_dir = conf_dir / "mappings"
     datasets: dict[str, Dataset] = {}
+    # Imported here: the mapping checker compiles expressions and needs the function table.
+    from jobs.transforms.mapping import check_mapping
+
     for name, ds in top.datasets.items():
-        schema_file = schemas_dir / f"{ds.schema_name or name}.yaml"
-        schema = load_schema(schema_file, problems)
-        mapping_file = mappings_dir / f"{ds.mapping}.yaml" if ds.mapping else None
-        if mapping_file is not None:
-            mapping = load_mapping(mapping_file, problems)
+        schema_name = ds.schema_name or name
+        schema_file = schemas_dir / f"{schema_name}.yaml"
+        schema: SchemaSpec | None = None
+        if schema_file.is_file():
+            schema = load_schema(schema_file, problems)
         else:
-            mapping = MappingSpec(auto=True)
+            problems.append(_missing_file(cfg_path, f"datasets.{name}.schema", "schema", schema_file,
+                                          schema_name, ds.schema_name is None))
+        mapping_file = mappings_dir / f"{ds.mapping}.yaml" if ds.mapping else None
+        mapping: MappingSpec | None = MappingSpec(auto=True)
+        if mapping_file is not None:
+            if mapping_file.is_file():
+                mapping = load_mapping(mapping_file, problems)
+            else:
+                problems.append(_missing_file(cfg_path, f"datasets.{name}.mapping", "mapping", mapping_file,
+                                              str(ds.mapping), False))
+                mapping = None
         if schema is None or mapping is None:
             continue
-        if mapping.schema_ is not None and mapping.schema_ != (ds.schema_name or name):
+        if mapping.schema_ is not None and mapping.schema_ != schema_name:
             problems.append(
                 f"{mapping_file}: schema: the mapping targets schema {mapping.schema_!r} but dataset "
-                f"{name!r} uses {(ds.schema_name or name)!r}; point the dataset at the right mapping"
+                f"{name!r} uses {schema_name!r}; point the dataset at the right mapping"
             )
-        # Imported here: the mapping checker compiles expressions and needs the function table.
-        from jobs.transforms.mapping import check_mapping
-
-        problems.extend(check_mapping(mapping, schema, str(mapping_file or f"{cfg_path}: datasets.{name}")))
+        else:
+            problems.extend(check_mapping(mapping, schema, str(mapping_file or f"{cfg_path}: datasets.{name}")))
         datasets[name] = Dataset(name, ds, schema, mapping, schema_file, mapping_file)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(list(dict.fromkeys(problems)))
     root = lake_root or os.environ.get("LAKEPORT_LAKE") or top.lake.root
     return Config(path=cfg_path, lake_root=root, spark=top.spark, datasets=datasets)
 
@@ -542,8 +908,12 @@ def load_config(
 def validate_tree(path: str | os.PathLike[str] | None = None) -> list[str]:
     """Every problem in the config, every schema in ``schemas/`` and every mapping in ``conf/mappings/``.
 
-    Files that lakeport.yaml does not name are checked too, so a broken file never waits for the
-    day someone points a dataset at it.
+    Files that lakeport.yaml does not name are checked too (a mapping against the schema its
+    ``schema:`` key names), so a broken file never waits for the day someone points a dataset at it.
+
+    Example:
+        >>> validate_tree("conf/lakeport.yaml")
+        []
     """
     cfg_path = config_path(path)
     problems: list[str] = []
@@ -551,11 +921,24 @@ def validate_tree(path: str | os.PathLike[str] | None = None) -> list[str]:
         load_config(cfg_path)
     except ConfigError as exc:
         problems.extend(exc.problems)
-    seen = set(problems)
+    from jobs.transforms.mapping import check_mapping
+
     extra: list[str] = []
-    for schema_file in sorted((cfg_path.parent.parent / "schemas").glob("*.yaml")):
-        load_schema(schema_file, extra)
+    schemas_dir = cfg_path.parent.parent / "schemas"
+    schemas: dict[str, SchemaSpec | None] = {}
+    for schema_file in sorted(schemas_dir.glob("*.yaml")):
+        schemas[schema_file.stem] = load_schema(schema_file, extra)
     for mapping_file in sorted((cfg_path.parent / "mappings").glob("*.yaml")):
-        load_mapping(mapping_file, extra)
-    problems.extend(p for p in extra if p not in seen)
+        mapping = load_mapping(mapping_file, extra)
+        if mapping is None or mapping.schema_ is None:
+            continue
+        if mapping.schema_ not in schemas:
+            hint = _suggest(mapping.schema_, schemas) or f"; use one of: {', '.join(schemas) or '(none)'}"
+            extra.append(f"{mapping_file}: schema: no schema file {schemas_dir / (mapping.schema_ + '.yaml')}{hint}")
+            continue
+        target = schemas[mapping.schema_]
+        if target is not None:
+            extra.extend(check_mapping(mapping, target, str(mapping_file)))
+    seen = set(problems)
+    problems.extend(p for p in dict.fromkeys(extra) if p not in seen)
     return problems
