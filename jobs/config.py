@@ -190,7 +190,7 @@ class SchemaSpec(_Strict):
                 pass  # array items or map values
             elif name.startswith("_") and name != "_id":
                 problems.append((at, f"names starting with '_' are reserved for system columns ({', '.join(SYSTEM_COLUMN_NAMES)}); rename it"))
-            elif not _FIELD_NAME.fullmatch(name):
+            elif name != "_id" and not _FIELD_NAME.fullmatch(name):
                 problems.append((at, f"{name!r} cannot be a field name; use letters, digits, '_' and '-', starting with a letter"))
             if inside and spec.identity is not None:
                 problems.append((f"{at}.identity", "an identity inside an array or map is not supported; move it to a field of its own"))
@@ -682,7 +682,13 @@ def _type_advice(value: Any, expected: list[str], annotation: Any) -> str:
         return f"write {{type: {value}}}"
     if isinstance(value, dict) and expected == ["a list"] and typing.get_args(inner[0]) == (MappingEntry,):
         return "write one '- {target: ..., source: ...}' item per entry"
+    if len(expected) == 1 and expected[0] in ("true or false", "a whole number", "a number"):
+        return f"write {expected[0]}"
     return "change the value"
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _shown(value: Any) -> str:
@@ -723,10 +729,10 @@ def _one_line(err: dict[str, Any], where: str, annotation: Any, parent: Any) -> 
         expected = [_EXPECTED[kind]]
         return [f"{where}: expected {expected[0]}, got {_yaml_kind(value)} {_shown(value)}; {_type_advice(value, expected, annotation)}"]
     if kind in ("greater_than_equal", "greater_than"):
-        bound = ctx.get("ge", ctx.get("gt"))
+        bound = _number(ctx.get("ge", ctx.get("gt")))
         return [f"{where}: {value!r} is below the minimum {bound}; use {bound} or more"]
     if kind in ("less_than_equal", "less_than"):
-        bound = ctx.get("le", ctx.get("lt"))
+        bound = _number(ctx.get("le", ctx.get("lt")))
         return [f"{where}: {value!r} is above the maximum {bound}; use {bound} or less"]
     if kind == "string_too_short":
         return [f"{where}: is empty; give a value"]
@@ -893,8 +899,9 @@ def load_config(
             continue
         if mapping.schema_ is not None and mapping.schema_ != schema_name:
             problems.append(
-                f"{mapping_file}: schema: the mapping targets schema {mapping.schema_!r} but dataset "
-                f"{name!r} uses {schema_name!r}; point the dataset at the right mapping"
+                f"{mapping_file}: schema: the mapping is for schema {mapping.schema_!r} but dataset {name!r} "
+                f"uses schema {schema_name!r}; fix 'schema:' here, or point datasets.{name}.mapping "
+                f"in {cfg_path} at a mapping for {schema_name!r}"
             )
         else:
             problems.extend(check_mapping(mapping, schema, str(mapping_file or f"{cfg_path}: datasets.{name}")))
@@ -923,14 +930,18 @@ def validate_tree(path: str | os.PathLike[str] | None = None) -> list[str]:
         problems.extend(exc.problems)
     from jobs.transforms.mapping import check_mapping
 
+    # Mappings that a dataset names were checked against that dataset's schema by load_config.
+    top: LakeportFile | None = _parse(cfg_path, LakeportFile, [])
+    mappings_dir = cfg_path.parent / "mappings"
+    named = {mappings_dir / f"{ds.mapping}.yaml" for ds in (top.datasets.values() if top else ()) if ds.mapping}
     extra: list[str] = []
     schemas_dir = cfg_path.parent.parent / "schemas"
     schemas: dict[str, SchemaSpec | None] = {}
     for schema_file in sorted(schemas_dir.glob("*.yaml")):
         schemas[schema_file.stem] = load_schema(schema_file, extra)
-    for mapping_file in sorted((cfg_path.parent / "mappings").glob("*.yaml")):
+    for mapping_file in sorted(mappings_dir.glob("*.yaml")):
         mapping = load_mapping(mapping_file, extra)
-        if mapping is None or mapping.schema_ is None:
+        if mapping is None or mapping.schema_ is None or mapping_file in named:
             continue
         if mapping.schema_ not in schemas:
             hint = _suggest(mapping.schema_, schemas) or f"; use one of: {', '.join(schemas) or '(none)'}"

@@ -51,15 +51,40 @@ _KIND_TARGETS = {
     ex.DATE: {"date", "datetime", "string"},
     ex.ANY: set(PRIMITIVE_TYPES) | {"array", "map"},
 }
+# the conversion function to suggest when an expression's kind does not fit a target type
+_CONVERT_WITH = {
+    "string": "to_string()",
+    "integer": "to_integer()",
+    "long": "to_long()",
+    "short": "to_integer()",
+    "byte": "to_integer()",
+    "double": "to_double()",
+    "boolean": "to_boolean()",
+    "date": "to_date()",
+    "datetime": "to_datetime()",
+}
 
 
 def normalise(name: str) -> str:
-    """Name as auto-mapping compares it: lower case, without ``_``, ``-``, spaces and dots."""
-    return re.sub(r"[\s_\-.]", "", name).lower()
+    """Name as auto-mapping compares it: case-folded letters and digits only.
+
+    Spaces, ``_``, ``-``, dots, other punctuation and a byte-order mark are dropped, so
+    ``"In-Stock"``, ``"in_stock"`` and ``"IN STOCK"`` all compare equal.
+
+    Example:
+        >>> normalise("Product Name")
+        'productname'
+    """
+    return "".join(ch for ch in name if ch.isalnum()).casefold()
 
 
 def mappable_targets(schema: SchemaSpec) -> dict[str, FieldSpec]:
-    """Every path a mapping entry may set: primitive leaves, arrays and maps."""
+    """Every path a mapping entry may set: primitive leaves, arrays and maps.
+
+    Example:
+        >>> list(mappable_targets(schema))[:3]
+        ['loyaltyId', 'crmId', 'person.firstName']
+    """
     return dict(iter_leaves(schema.fields))
 
 
@@ -71,49 +96,114 @@ def _constant_kind(value: Any) -> str:
     return ex.STRING
 
 
+def _unknown_target(target: str, targets: dict[str, FieldSpec], schema_name: str) -> str:
+    inside = [p for p in targets if p.startswith(target + ".")]
+    if inside:
+        shown = ", ".join(inside[:4]) + (", ..." if len(inside) > 4 else "")
+        return f"{target!r} is an object in schema {schema_name}; map its fields one by one ({shown})"
+    for path, spec in targets.items():
+        if spec.type in ("array", "map") and target.startswith((path + ".", path + "[")):
+            whole = "a source list" if spec.type == "array" else "a source object"
+            return f"{target!r} is inside {path!r}, which is a {spec.type}; map {path!r} as a whole from {whole}"
+    same = [p for p in targets if normalise(p) == normalise(target)]
+    close = same or difflib.get_close_matches(target, list(targets), n=1, cutoff=0.6)
+    if close:
+        return f"{target!r} is not a field of schema {schema_name}; did you mean {close[0]!r}?"
+    return f"{target!r} is not a field of schema {schema_name}; fields are: {', '.join(targets)}"
+
+
+def _value_problem(value: Any, spec: FieldSpec, target: str) -> str | None:
+    kind = _constant_kind(value)
+    if spec.type in ("array", "map", "object"):
+        return f"a constant cannot fill {target!r} ({spec.type}); map it from a source instead"
+    if spec.type not in _KIND_TARGETS[kind]:
+        return f"a {kind} constant cannot fill {target!r} ({spec.type}); give a {spec.type} value"
+    if spec.enum is not None and value not in spec.enum:
+        allowed = ", ".join(str(v) for v in spec.enum)
+        return f"{value!r} is not allowed for {target!r} (enum: {allowed}); use one of those or add it to the schema's enum"
+    if spec.pattern is not None and isinstance(value, str) and ex.regex_problem(spec.pattern) is None:
+        try:
+            matched = re.search(spec.pattern, value) is not None
+        except re.error:  # Java-only syntax that Python cannot run; Spark checks it per row
+            matched = True
+        if not matched:
+            return f"{value!r} does not match the pattern {spec.pattern} of {target!r}; fix the constant"
+    if kind == ex.NUMBER and spec.type in NUMERIC_TYPES:
+        if spec.minimum is not None and value < spec.minimum:
+            return f"{value!r} is below the minimum {spec.minimum:g} of {target!r}; fix the constant"
+        if spec.maximum is not None and value > spec.maximum:
+            return f"{value!r} is above the maximum {spec.maximum:g} of {target!r}; fix the constant"
+    return None
+
+
 def check_mapping(mapping: MappingSpec, schema: SchemaSpec, file: str) -> list[str]:
-    """Validate a mapping against its schema without Spark; one problem per line."""
+    """Validate a mapping against its schema without Spark; one problem per line.
+
+    Args:
+        mapping: the parsed mapping.
+        schema: the schema it maps onto.
+        file: the mapping file's name, the start of every line.
+
+    Returns:
+        ``file: key.path: what is wrong; what to do`` lines; empty when the mapping is valid.
+
+    Example:
+        >>> check_mapping(MappingSpec(fields=[MappingEntry(target="loyaltyid", source="id")]), schema, "m.yaml")
+        ["m.yaml: fields[0].target: 'loyaltyid' is not a field of schema loyalty; did you mean 'loyaltyId'?", ...]
+    """
     problems: list[str] = []
     targets = mappable_targets(schema)
+    schema_name = schema.name or "of the dataset"
     seen: dict[str, int] = {}
     for i, entry in enumerate(mapping.fields):
         where = f"{file}: fields[{i}]"
         spec = targets.get(entry.target)
         if spec is None:
-            close = difflib.get_close_matches(entry.target, list(targets), n=1, cutoff=0.6)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; fields are: {', '.join(targets)}"
-            problems.append(f"{where}.target: {entry.target!r} is not a field of schema {schema.name or '?'}{hint}")
+            problems.append(f"{where}.target: {_unknown_target(entry.target, targets, schema_name)}")
             continue
         if entry.target in seen:
             problems.append(f"{where}.target: {entry.target!r} is already set by fields[{seen[entry.target]}]; keep one entry")
-        seen[entry.target] = i
-        if (entry.format or entry.unit) and spec.type not in ("date", "datetime"):
-            problems.append(f"{where}: 'format'/'unit' apply to date and datetime fields, {entry.target!r} is {spec.type}")
-        if entry.timezone and spec.type not in ("date", "datetime"):
-            problems.append(f"{where}.timezone: applies to date and datetime fields, {entry.target!r} is {spec.type}")
+        else:
+            seen[entry.target] = i
+        if spec.type not in ("date", "datetime"):
+            for key in ("format", "unit", "timezone"):
+                if getattr(entry, key) is not None:
+                    problems.append(
+                        f"{where}.{key}: applies to date and datetime fields, but {entry.target!r} is {spec.type}; remove it"
+                    )
         if entry.source is not None and not _SOURCE_PATH.match(entry.source):
-            problems.append(f"{where}.source: {entry.source!r} is not a source path (use a.b or items[0].sku)")
+            problems.append(
+                f"{where}.source: {entry.source!r} is not a source path; write a name, a.b or items[0].sku"
+            )
         if entry.expression is not None:
             expr_problems, _ = ex.check_expression(entry.expression)
             problems.extend(f"{where}.expression: {p}" for p in expr_problems)
             if not expr_problems:
                 kind = ex.result_kind(entry.expression)
                 if spec.type not in _KIND_TARGETS[kind]:
-                    problems.append(
-                        f"{where}.expression: gives a {kind} but {entry.target!r} is {spec.type}; "
-                        "convert it (for example to_string(), to_integer(), to_datetime())"
-                    )
+                    convert = _CONVERT_WITH.get(spec.type)
+                    advice = f"wrap it in {convert}" if convert else f"map {entry.target!r} from a source instead"
+                    problems.append(f"{where}.expression: gives a {kind} but {entry.target!r} is {spec.type}; {advice}")
         if entry.value is not None:
-            kind = _constant_kind(entry.value)
-            if spec.type in ("array", "map", "object") or spec.type not in _KIND_TARGETS[kind]:
-                problems.append(f"{where}.value: a {kind} constant cannot fill {entry.target!r} ({spec.type})")
-            elif spec.enum is not None and entry.value not in spec.enum:
-                problems.append(f"{where}.value: {entry.value!r} is not one of {spec.enum} allowed for {entry.target!r}")
+            problem = _value_problem(entry.value, spec, entry.target)
+            if problem:
+                problems.append(f"{where}.value: {problem}")
     if not mapping.auto:
-        required = [p for p, s in targets.items() if s.required and p not in seen]
-        for path in required:
+        primary = {p for p, ident in schema.identities() if ident.primary}
+        implicit = {"_id", "timestamp"} if schema.class_ == "event" else set()
+        for path, spec in targets.items():
+            if path in seen:
+                continue
+            if spec.required:
+                why = ""
+            elif path in primary:
+                why = " (the primary identity)"
+            elif path in implicit:
+                why = " (every event needs it)"
+            else:
+                continue
             problems.append(
-                f"{file}: fields: required field {path!r} is not mapped; add an entry for it or set auto: true"
+                f"{file}: fields: required field {path!r}{why} is not mapped; add an entry for it or set auto: true"
             )
     return problems
 
@@ -148,32 +238,53 @@ def _strip_index(path: str) -> str:
 def resolve_mapping(mapping: MappingSpec, schema: SchemaSpec, source_fields: list[str]) -> MappingPlan:
     """Pair every target with an origin, given the source leaf paths a batch has.
 
-    Explicit entries win; with ``auto: true`` each remaining target takes the source field whose
-    normalised path (or, for top-level source names, normalised name) equals the target's.
+    Explicit entries win. With ``auto: true`` each remaining target takes the one free source
+    field whose normalised path equals the target's; then targets still open take the one free
+    top-level source whose normalised name equals their last path segment, unless another open
+    target has the same last segment. Two candidates for one target are ambiguous: neither is
+    mapped, both are reported as unmapped. Source names compare case-insensitively, as Spark does.
+
+    Example:
+        >>> plan = resolve_mapping(MappingSpec(auto=True), products, ["SKU", "Product Name"])
+        >>> plan.auto_mapped
+        {'sku': 'SKU', 'productName': 'Product Name'}
     """
     targets = mappable_targets(schema)
     entries = {e.target: e for e in mapping.fields}
-    used: set[str] = set()
+    used: set[str] = set()  # lower-cased source paths without indexes
     for e in mapping.fields:
         if e.source is not None:
-            used.add(_strip_index(e.source))
+            used.add(_strip_index(e.source).lower())
         if e.expression is not None:
-            used.update(_strip_index(p) for p in ex.check_expression(e.expression)[1])
+            used.update(_strip_index(p).lower() for p in ex.check_expression(e.expression)[1])
     auto: dict[str, str] = {}
     if mapping.auto:
         by_path: dict[str, list[str]] = {}
         for src in source_fields:
             by_path.setdefault(normalise(src), []).append(src)
-        for path in targets:
-            if path in entries:
-                continue
-            candidates = by_path.get(normalise(path)) or by_path.get(normalise(path.split(".")[-1])) or []
-            free = [c for c in candidates if c not in used]
+
+        def take(path: str, key: str) -> None:
+            free = [c for c in by_path.get(key, []) if c.lower() not in used]
             if len(free) == 1:
                 auto[path] = free[0]
-                used.add(free[0])
+                used.add(free[0].lower())
                 entries[path] = MappingEntry(target=path, source=free[0])
-    unmapped_sources = [s for s in source_fields if s not in used and not any(u.startswith(s + ".") or s.startswith(u + ".") for u in used)]
+
+        for path in targets:
+            if path not in entries:
+                take(path, normalise(path))
+        open_targets = [p for p in targets if p not in entries and "." in p]
+        last = [normalise(p.rsplit(".", 1)[-1]) for p in open_targets]
+        for path, key in zip(open_targets, last, strict=True):
+            if last.count(key) == 1:
+                take(path, key)
+        auto = {p: auto[p] for p in targets if p in auto}
+
+    def is_used(src: str) -> bool:
+        s = src.lower()
+        return s in used or any(u.startswith(s + ".") or s.startswith(u + ".") for u in used)
+
+    unmapped_sources = [s for s in source_fields if not is_used(s)]
     unmapped_targets = [p for p in targets if p not in entries]
     reads: list[str] = []
     for e in entries.values():
