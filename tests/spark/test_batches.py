@@ -12,78 +12,11 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from jobs import ingest_batch as ib
-from jobs.config import load_config
 from jobs.errors import BatchError, BatchStateError
 from jobs.storage import lake as lk
+from tests.spark.conftest import EXPECTED, EXPECTED_DDL, ROWS, write_jsonl
 
 pytestmark = pytest.mark.spark
-
-SCHEMA = """
-name: people
-class: profile
-fields:
-  id: {type: string, required: true, identity: {namespace: personId, primary: true}}
-  name:
-    type: object
-    fields:
-      first: {type: string}
-  age: {type: integer, minimum: 0}
-  signup: {type: datetime}
-  vip: {type: boolean}
-  tags: {type: array, items: {type: string}}
-"""
-MAPPING = """
-schema: people
-fields:
-  - {target: id, source: id}
-  - {target: name.first, source: first_name}
-  - {target: age, source: age}
-  - {target: signup, source: signup}
-  - {target: vip, source: vip}
-  - {target: tags, source: tags}
-"""
-CONFIG = """
-lake: {root: ./lake}
-datasets:
-  people:       {schema: people, mapping: people, format: json}
-  people_part:  {schema: people, mapping: people, format: json,
-                 partial_ingestion: {enabled: true, error_threshold_percent: 40}}
-  people_multi: {schema: people, mapping: people, format: json, options: {multiline: true}}
-  people_csv:   {schema: people, format: csv}
-  people_pq:    {schema: people, mapping: people, format: parquet}
-"""
-EXPECTED_DDL = "id string, name struct<first:string>, age int, signup timestamp, vip boolean, tags array<string>"
-ROWS = [
-    {"id": "p1", "first_name": "Ada", "age": 36, "signup": "2024-01-02T03:04:05Z", "vip": True, "tags": ["a", "b"]},
-    {"id": "p2", "first_name": "Bo", "age": "41", "signup": 1704164645000, "vip": "no", "tags": []},
-    {"id": "p3", "first_name": None, "signup": "2024-01-02T05:04:05+02:00"},
-]
-EXPECTED = [
-    ("p1", ("Ada",), 36, datetime(2024, 1, 2, 3, 4, 5), True, ["a", "b"]),
-    ("p2", ("Bo",), 41, datetime(2024, 1, 2, 3, 4, 5), False, []),
-    ("p3", (None,), None, datetime(2024, 1, 2, 3, 4, 5), None, None),
-]
-
-
-@pytest.fixture
-def mini(tmp_path: Path):
-    (tmp_path / "conf" / "mappings").mkdir(parents=True)
-    (tmp_path / "schemas").mkdir()
-    (tmp_path / "schemas" / "people.yaml").write_text(SCHEMA)
-    (tmp_path / "conf" / "mappings" / "people.yaml").write_text(MAPPING)
-    (tmp_path / "conf" / "lakeport.yaml").write_text(CONFIG)
-    return load_config(tmp_path / "conf" / "lakeport.yaml", lake_root=str(tmp_path / "lake"))
-
-
-def _jsonl(path: Path, rows: list[object], compress: bool = False) -> str:
-    text = "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows)
-    if compress:
-        path = path.with_suffix(path.suffix + ".gz")
-        path.write_bytes(gzip.compress(text.encode()))
-    else:
-        path.write_text(text)
-    return str(path)
-
 
 def _dataset(spark, cfg, name: str):
     cols = [c.split()[0] for c in EXPECTED_DDL.split(", ")]
@@ -96,7 +29,7 @@ def _expected(spark, rows=EXPECTED):
 
 @pytest.mark.parametrize("compress", [False, True], ids=["jsonl", "jsonl.gz"])
 def test_json_lines_land_exactly(spark, mini, tmp_path, compress):
-    f = _jsonl(tmp_path / "people.jsonl", ROWS, compress)
+    f = write_jsonl(tmp_path / "people.jsonl", ROWS, compress)
     result = ib.ingest(spark, mini, "people", [f])
     assert result["status"] == "success"
     assert result["metrics"]["inputRecordCount"] == 3
@@ -169,12 +102,12 @@ def test_parquet_keeps_source_types(spark, mini, tmp_path):
 
 
 def test_row_error_without_partial_ingestion_fails_and_leaves_dataset_unchanged(spark, mini, tmp_path):
-    good = ib.ingest(spark, mini, "people", [_jsonl(tmp_path / "a.jsonl", ROWS)])
+    good = ib.ingest(spark, mini, "people", [write_jsonl(tmp_path / "a.jsonl", ROWS)])
     path = lk.Lake(mini.lake_root).dataset_path("people")
     version = lk.delta_version(spark, path)
     bad_rows = [*ROWS[:1], {"id": "p9", "age": -1}, "{not json"]
     with pytest.raises(BatchError) as info:
-        ib.ingest(spark, mini, "people", [_jsonl(tmp_path / "b.jsonl", bad_rows)])
+        ib.ingest(spark, mini, "people", [write_jsonl(tmp_path / "b.jsonl", bad_rows)])
     assert info.value.code == "BATCH_ROW_ERRORS"
     assert lk.delta_version(spark, path) == version
     assert spark.read.format("delta").load(path).count() == 3
@@ -190,7 +123,7 @@ def test_row_error_without_partial_ingestion_fails_and_leaves_dataset_unchanged(
 
 def test_partial_ingestion_lands_good_rows_and_keeps_failed_ones_with_lines(spark, mini, tmp_path):
     rows = [*ROWS, {"id": "p4", "signup": "2024-02-30T00:00:00Z"}, "", "[1, 2]", {"first_name": "NoId"}]
-    f = _jsonl(tmp_path / "mixed.jsonl", rows)
+    f = write_jsonl(tmp_path / "mixed.jsonl", rows)
     result = ib.ingest(spark, mini, "people_part", [f])
     m = result["metrics"]
     # the blank line is not a record: 6 records, 2 failed (33% <= 40%)
@@ -214,7 +147,7 @@ def test_partial_ingestion_lands_good_rows_and_keeps_failed_ones_with_lines(spar
 def test_threshold_exceeded_fails_the_batch(spark, mini, tmp_path):
     rows = [ROWS[0], "bad", "bad", "bad"]
     with pytest.raises(BatchError) as info:
-        ib.ingest(spark, mini, "people_part", [_jsonl(tmp_path / "t.jsonl", rows)], partial={"error_threshold_percent": 50})
+        ib.ingest(spark, mini, "people_part", [write_jsonl(tmp_path / "t.jsonl", rows)], partial={"error_threshold_percent": 50})
     assert info.value.code == "BATCH_THRESHOLD_EXCEEDED"
     assert "3 of 4 records failed (75.00%)" in info.value.message
     assert not lk.is_delta(spark, lk.Lake(mini.lake_root).dataset_path("people_part"))
@@ -222,7 +155,7 @@ def test_threshold_exceeded_fails_the_batch(spark, mini, tmp_path):
 
 
 def test_rerun_with_same_batch_id_never_duplicates(spark, mini, tmp_path):
-    f = _jsonl(tmp_path / "p.jsonl", ROWS)
+    f = write_jsonl(tmp_path / "p.jsonl", ROWS)
     first = ib.ingest(spark, mini, "people", [f], batch_id="fixed-1")
     path = lk.Lake(mini.lake_root).dataset_path("people")
     version = lk.delta_version(spark, path)
@@ -233,10 +166,10 @@ def test_rerun_with_same_batch_id_never_duplicates(spark, mini, tmp_path):
 
 
 def test_replace_removes_predecessor_rows_in_the_same_commit(spark, mini, tmp_path):
-    one = ib.ingest(spark, mini, "people", [_jsonl(tmp_path / "1.jsonl", ROWS[:2])], batch_id="one")
+    one = ib.ingest(spark, mini, "people", [write_jsonl(tmp_path / "1.jsonl", ROWS[:2])], batch_id="one")
     path = lk.Lake(mini.lake_root).dataset_path("people")
     v1 = lk.delta_version(spark, path)
-    two = ib.ingest(spark, mini, "people", [_jsonl(tmp_path / "2.jsonl", ROWS[2:])], batch_id="two", replace=["one"])
+    two = ib.ingest(spark, mini, "people", [write_jsonl(tmp_path / "2.jsonl", ROWS[2:])], batch_id="two", replace=["one"])
     assert one["status"] == two["status"] == "success"
     assert lk.delta_version(spark, path) == v1 + 1
     assertDataFrameEqual(_dataset(spark, mini, "people"), _expected(spark, EXPECTED[2:]))
@@ -244,7 +177,7 @@ def test_replace_removes_predecessor_rows_in_the_same_commit(spark, mini, tmp_pa
 
 
 def test_lifecycle_and_illegal_transitions(spark, mini, tmp_path):
-    f = _jsonl(tmp_path / "life.jsonl", ROWS)
+    f = write_jsonl(tmp_path / "life.jsonl", ROWS)
     b = ib.create_batch(spark, mini, "people", batch_id="life")
     assert b["status"] == "loading"
     with pytest.raises(BatchStateError, match="has no files"):
@@ -300,7 +233,7 @@ def test_missing_file_and_header_only_csv(spark, mini, tmp_path):
 def test_pipeline_has_no_python_udf(spark, mini, tmp_path):
     from jobs.storage import fs
 
-    f = _jsonl(tmp_path / "plan.jsonl", ROWS)
+    f = write_jsonl(tmp_path / "plan.jsonl", ROWS)
     ds = mini.dataset("people")
     frame, _ = ib.validated_frame(spark, ds, fs.list_files(spark, [f]), ds.config.options)
     plan = frame._jdf.queryExecution().executedPlan().toString()
