@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import datetime as _dt
 import difflib
+import functools
 import os
 import re
 import types
@@ -33,10 +34,30 @@ from jobs.transforms.expressions import datetime_pattern_problem, regex_problem,
 
 DEFAULT_CONFIG = "conf/lakeport.yaml"
 FieldType = Literal[
-    "string", "integer", "long", "short", "byte", "double", "boolean", "date", "datetime",
-    "object", "array", "map",
+    "string",
+    "integer",
+    "long",
+    "short",
+    "byte",
+    "double",
+    "boolean",
+    "date",
+    "datetime",
+    "object",
+    "array",
+    "map",
 ]
-PRIMITIVE_TYPES = ("string", "integer", "long", "short", "byte", "double", "boolean", "date", "datetime")
+PRIMITIVE_TYPES = (
+    "string",
+    "integer",
+    "long",
+    "short",
+    "byte",
+    "double",
+    "boolean",
+    "date",
+    "datetime",
+)
 NUMERIC_TYPES = ("integer", "long", "short", "byte", "double")
 MAX_IDENTITY_LENGTH = 1024
 SYSTEM_COLUMN_NAMES = ("_batch_id", "_ingested_at", "_source_file", "_errors", "_warnings")
@@ -73,10 +94,18 @@ def _enum_value_problem(value: Any, type_: str) -> str | None:
     if type_ in ("string", "date", "datetime"):
         if isinstance(value, str):
             return None
-        unquoted = " (YAML reads unquoted yes/no/on/off/true/false as booleans)" if isinstance(value, bool) else ""
+        unquoted = (
+            " (YAML reads unquoted yes/no/on/off/true/false as booleans)"
+            if isinstance(value, bool)
+            else ""
+        )
         return f"{value!r} is not a string{unquoted}; put it in quotes"
     if type_ == "boolean":
-        return None if isinstance(value, bool) else f"{value!r} is not true or false; write true or false"
+        return (
+            None
+            if isinstance(value, bool)
+            else f"{value!r} is not true or false; write true or false"
+        )
     if isinstance(value, bool) or not isinstance(value, int | float):
         return f"{value!r} is not a number; write a {type_} value"
     if type_ != "double" and not float(value).is_integer():
@@ -104,51 +133,102 @@ class FieldSpec(_Strict):
         t = self.type
         problems: list[tuple[str, str]] = []
         if t == "object" and not self.fields:
-            problems.append(("", "an object needs 'fields'; declare its sub-fields or use type 'map'"))
+            problems.append(
+                ("", "an object needs 'fields'; declare its sub-fields or use type 'map'")
+            )
         if t != "object" and self.fields is not None:
-            problems.append(("fields", f"only an object has 'fields', this field is {t}; remove them or set type: object"))
+            problems.append(
+                (
+                    "fields",
+                    f"only an object has 'fields', this field is {t}; remove them or set type: object",
+                )
+            )
         if t == "array" and self.items is None:
-            problems.append(("", "an array needs 'items' (for example items: {type: string})"))
+            problems.append(
+                (
+                    "",
+                    "an array needs 'items'; add the type of its elements, for example items: {type: string}",
+                )
+            )
         if t != "array" and self.items is not None:
-            problems.append(("items", f"only an array has 'items', this field is {t}; remove it or set type: array"))
+            problems.append(
+                (
+                    "items",
+                    f"only an array has 'items', this field is {t}; remove it or set type: array",
+                )
+            )
         if self.values is not None and t != "map":
-            problems.append(("values", f"only a map has 'values', this field is {t}; remove it or set type: map"))
+            problems.append(
+                (
+                    "values",
+                    f"only a map has 'values', this field is {t}; remove it or set type: map",
+                )
+            )
         elif self.values is not None and self.values.type not in PRIMITIVE_TYPES:
-            problems.append(("values.type", f"map values must be a primitive type ({', '.join(PRIMITIVE_TYPES)}), not {self.values.type}"))
+            problems.append(
+                (
+                    "values.type",
+                    f"map values must be a primitive type ({', '.join(PRIMITIVE_TYPES)}), not {self.values.type}",
+                )
+            )
         for key in ("minimum", "maximum"):
             if getattr(self, key) is not None and t not in NUMERIC_TYPES:
-                problems.append((key, f"applies to numeric types ({', '.join(NUMERIC_TYPES)}), not {t}; remove it or change the type"))
+                problems.append(
+                    (
+                        key,
+                        f"applies to numeric types ({', '.join(NUMERIC_TYPES)}), not {t}; remove it or change the type",
+                    )
+                )
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
-            problems.append(("minimum", f"{self.minimum:g} is greater than maximum {self.maximum:g}; swap them"))
+            problems.append(
+                ("minimum", f"{self.minimum:g} is greater than maximum {self.maximum:g}; swap them")
+            )
         if self.pattern is not None:
             if t != "string":
-                problems.append(("pattern", f"applies to strings, not {t}; remove it or set type: string"))
+                problems.append(
+                    ("pattern", f"applies to strings, not {t}; remove it or set type: string")
+                )
             else:
                 problem = regex_problem(self.pattern)
                 if problem:
-                    problems.append(("pattern", f"{problem} (in YAML, single quotes keep backslashes as written)"))
+                    problems.append(
+                        (
+                            "pattern",
+                            f"{problem} (in YAML, single quotes keep backslashes as written)",
+                        )
+                    )
         if self.enum is not None:
             if t not in PRIMITIVE_TYPES:
                 problems.append(("enum", f"applies to primitive types, not {t}; remove it"))
             elif not self.enum:
-                problems.append(("enum", "an empty enum allows no value; list the allowed values or remove enum"))
+                problems.append(
+                    (
+                        "enum",
+                        "an empty enum allows no value; list the allowed values or remove enum",
+                    )
+                )
             else:
                 for i, value in enumerate(self.enum):
                     problem = _enum_value_problem(value, t)
                     if problem:
                         problems.append((f"enum[{i}]", problem))
         if self.identity is not None and t != "string":
-            problems.append(("identity", f"an identity must be a string field, not {t}; set type: string or remove identity"))
+            problems.append(
+                (
+                    "identity",
+                    f"an identity must be a string field, not {t}; set type: string or remove identity",
+                )
+            )
         if self.required and t == "object":
-            problems.append(("required", "applies to fields that hold a value, not to objects; mark the sub-fields required"))
+            problems.append(
+                (
+                    "required",
+                    "applies to fields that hold a value, not to objects; mark the sub-fields required",
+                )
+            )
         if problems:
             raise _Problems(problems)
         return self
-
-
-def _yaml_path(path: list[str]) -> str:
-    """The key path of a nested field in a schema file: fields.a.fields.b."""
-    return "fields." + ".fields.".join(path)
 
 
 def _walk_fields(
@@ -184,31 +264,70 @@ class SchemaSpec(_Strict):
     def _class_rules(self) -> SchemaSpec:
         problems: list[tuple[str, str]] = []
         if not self.fields:
-            problems.append(("fields", "a schema needs at least one field; declare them as name: {type: ...}"))
+            problems.append(
+                ("fields", "a schema needs at least one field; declare them as name: {type: ...}")
+            )
         for at, name, spec, inside in _walk_fields(self.fields):
             if name is None:
                 pass  # array items or map values
             elif name.startswith("_") and name != "_id":
-                problems.append((at, f"names starting with '_' are reserved for system columns ({', '.join(SYSTEM_COLUMN_NAMES)}); rename it"))
+                problems.append(
+                    (
+                        at,
+                        f"names starting with '_' are reserved for system columns ({', '.join(SYSTEM_COLUMN_NAMES)}); rename it",
+                    )
+                )
             elif name != "_id" and not _FIELD_NAME.fullmatch(name):
-                problems.append((at, f"{name!r} cannot be a field name; use letters, digits, '_' and '-', starting with a letter"))
+                problems.append(
+                    (
+                        at,
+                        f"{name!r} cannot be a field name; use letters, digits, '_' and '-', starting with a letter",
+                    )
+                )
             if inside and spec.identity is not None:
-                problems.append((f"{at}.identity", "an identity inside an array or map is not supported; move it to a field of its own"))
+                problems.append(
+                    (
+                        f"{at}.identity",
+                        "an identity inside an array or map is not supported; move it to a field of its own",
+                    )
+                )
         if self.class_ == "event":
             for key, type_ in (("timestamp", "datetime"), ("_id", "string")):
-                spec = self.fields.get(key)
-                if spec is None:
-                    problems.append((f"fields.{key}", f"an event schema needs a top-level '{key}' field; add {key}: {{type: {type_}, required: true}}"))
-                elif spec.type != type_:
-                    problems.append((f"fields.{key}.type", f"an event's '{key}' must be of type {type_}, not {spec.type}; change it to {type_}"))
+                top = self.fields.get(key)
+                if top is None:
+                    problems.append(
+                        (
+                            f"fields.{key}",
+                            f"an event schema needs a top-level '{key}' field; add {key}: {{type: {type_}, required: true}}",
+                        )
+                    )
+                elif top.type != type_:
+                    problems.append(
+                        (
+                            f"fields.{key}.type",
+                            f"an event's '{key}' must be of type {type_}, not {top.type}; change it to {type_}",
+                        )
+                    )
         if self.class_ == "profile":
-            primaries = [p for p, f in iter_leaves(self.fields) if f.identity and f.identity.primary]
+            primaries = [
+                p for p, f in iter_leaves(self.fields) if f.identity and f.identity.primary
+            ]
             if not primaries:
-                problems.append(("fields", "a profile schema needs exactly one primary identity, found none; "
-                                           "mark one field identity: {namespace: ..., primary: true}"))
+                problems.append(
+                    (
+                        "fields",
+                        "a profile schema needs exactly one primary identity, found none; "
+                        "mark one field identity: {namespace: ..., primary: true}",
+                    )
+                )
             elif len(primaries) > 1:
-                problems.append(("fields", f"a profile schema needs exactly one primary identity, found {len(primaries)} "
-                                           f"({', '.join(primaries)}); keep primary: true on one of them"))
+                problems.append(
+                    (
+                        "fields",
+                        f"a profile schema needs exactly one primary identity, found {len(primaries)} "
+                        f"({', '.join(primaries)}); keep primary: true on one of them",
+                    )
+                )
         if problems:
             raise _Problems(problems)
         return self
@@ -229,7 +348,9 @@ class SchemaSpec(_Strict):
         return spec
 
 
-def iter_leaves(fields: Mapping[str, FieldSpec], prefix: str = "") -> Iterator[tuple[str, FieldSpec]]:
+def iter_leaves(
+    fields: Mapping[str, FieldSpec], prefix: str = ""
+) -> Iterator[tuple[str, FieldSpec]]:
     """Yield (dot path, spec) for every non-object field, depth first, in declaration order."""
     for name, spec in fields.items():
         path = f"{prefix}{name}"
@@ -260,14 +381,23 @@ class MappingEntry(_Strict):
         problems: list[tuple[str, str]] = []
         given = [k for k in ("source", "value", "expression") if getattr(self, k) is not None]
         if not given:
-            problems.append(("", f"the entry for {self.target!r} has no 'source', 'value' or 'expression'; give exactly one"))
+            problems.append(
+                (
+                    "",
+                    f"the entry for {self.target!r} has no 'source', 'value' or 'expression'; give exactly one",
+                )
+            )
         elif len(given) > 1:
             both = " and ".join(repr(k) for k in given)
-            problems.append(("", f"the entry for {self.target!r} has both {both}; keep exactly one of them"))
+            problems.append(
+                ("", f"the entry for {self.target!r} has both {both}; keep exactly one of them")
+            )
         for i, fmt in enumerate(self.formats()):
             problem = datetime_pattern_problem(fmt)
             if problem:
-                problems.append(("format" if isinstance(self.format, str) else f"format[{i}]", problem))
+                problems.append(
+                    ("format" if isinstance(self.format, str) else f"format[{i}]", problem)
+                )
         if self.timezone is not None:
             problem = zone_problem(self.timezone)
             if problem:
@@ -326,7 +456,9 @@ class ReaderOptions(_Strict):
         try:
             codecs.lookup(value)
         except LookupError:
-            raise ValueError(f"unknown encoding {value!r}; use a name such as UTF-8, ISO-8859-1 or windows-1252") from None
+            raise ValueError(
+                f"unknown encoding {value!r}; use a name such as UTF-8, ISO-8859-1 or windows-1252"
+            ) from None
         return value
 
 
@@ -363,18 +495,33 @@ class DatasetConfig(_Strict):
         if value is None:
             return value
         if value.endswith((".yaml", ".yml")):
-            raise ValueError(f"{value!r}: give the name without the extension, for example {Path(value).stem!r}")
+            raise ValueError(f"{value!r} includes the extension; write {Path(value).stem!r}")
         if not _FILE_NAME.fullmatch(value):
-            raise ValueError(f"{value!r} is not a file name; give the name of a YAML file without '.yaml' (letters, digits, '_', '-')")
+            raise ValueError(
+                f"{value!r} is not a file name; give the name of a YAML file without '.yaml' (letters, digits, '_', '-')"
+            )
         return value
 
     @model_validator(mode="after")
     def _options_for_format(self) -> DatasetConfig:
         allowed = _FORMAT_OPTIONS[self.format]
-        takes = f"{self.format} takes {', '.join(sorted(allowed))}" if allowed else f"{self.format} takes no options"
-        wrong = [k for k in ReaderOptions.model_fields if k in self.options.model_fields_set and k not in allowed]
+        takes = (
+            f"{self.format} takes {', '.join(sorted(allowed))}"
+            if allowed
+            else f"{self.format} takes no options"
+        )
+        wrong = [
+            k
+            for k in ReaderOptions.model_fields
+            if k in self.options.model_fields_set and k not in allowed
+        ]
         if wrong:
-            raise _Problems([(f"options.{k}", f"does not apply to format {self.format}; remove it ({takes})") for k in wrong])
+            raise _Problems(
+                [
+                    (f"options.{k}", f"does not apply to format {self.format}; remove it ({takes})")
+                    for k in wrong
+                ]
+            )
         return self
 
 
@@ -393,6 +540,14 @@ class LakeportFile(_Strict):
     spark: SparkSettings = Field(default_factory=SparkSettings)
     datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
 
+    @field_validator("datasets", mode="before")
+    @classmethod
+    def _empty_means_defaults(cls, value: Any) -> Any:
+        # "products:" with nothing under it is a dataset with every default, not an error
+        if isinstance(value, dict):
+            return {k: {} if v is None else v for k, v in value.items()}
+        return value
+
     @field_validator("datasets")
     @classmethod
     def _names(cls, value: dict[str, DatasetConfig]) -> dict[str, DatasetConfig]:
@@ -400,8 +555,17 @@ class LakeportFile(_Strict):
         for name in value:
             if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
                 better = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
-                better = better if re.fullmatch(r"[a-z][a-z0-9_]*", better) else f"ds_{better}".rstrip("_")
-                problems.append((name, f"a dataset name must be lower-case letters, digits and '_', starting with a letter; rename it, for example {better!r}"))
+                better = (
+                    better
+                    if re.fullmatch(r"[a-z][a-z0-9_]*", better)
+                    else f"ds_{better}".rstrip("_")
+                )
+                problems.append(
+                    (
+                        name,
+                        f"a dataset name must be lower-case letters, digits and '_', starting with a letter; rename it, for example {better!r}",
+                    )
+                )
         if problems:
             raise _Problems(problems)
         return value
@@ -441,7 +605,10 @@ class Config:
             'loyalty'
         """
         if name not in self.datasets:
-            hint = _suggest(name, self.datasets) or f"; use one of: {', '.join(self.datasets) or '(none configured)'}"
+            hint = (
+                _suggest(name, self.datasets)
+                or f"; use one of: {', '.join(self.datasets) or '(none configured)'}"
+            )
             raise ConfigError([f"{self.path}: datasets: no dataset named {name!r}{hint}"])
         return self.datasets[name]
 
@@ -457,7 +624,11 @@ class _StrictLoader(yaml.SafeLoader):
     """``safe_load`` that refuses duplicate keys instead of silently keeping the last one."""
 
 
-def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+class _FastStrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The same with libyaml's parser when PyYAML has it (errors are re-read by the pure loader)."""
+
+
+def _no_duplicates(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     first: dict[Any, int] = {}
     for key_node, _ in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":  # keys merged in with << may be overridden
@@ -469,20 +640,44 @@ def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = F
             continue
         if seen_at is not None:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first on line {seen_at + 1}); keep one", key_node.start_mark
+                None,
+                None,
+                f"duplicate key {key!r} (first on line {seen_at + 1}); keep one",
+                key_node.start_mark,
             )
         first[key] = key_node.start_mark.line
     return loader.construct_mapping(node, deep=deep)
 
 
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+for _loader in (_StrictLoader, _FastStrictLoader):
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+@functools.lru_cache(maxsize=256)
+def _yaml_data(text: str) -> Any:
+    """The parsed YAML text (cached by content: validate_tree and load_config read files twice).
+
+    Raises:
+        yaml.YAMLError: with the pure-Python loader's message and position, so that messages do
+            not depend on whether libyaml is installed.
+    """
+    try:
+        return yaml.load(text, Loader=_FastStrictLoader)  # SafeLoader subclasses: plain data only
+    except yaml.YAMLError:
+        yaml.load(text, Loader=_StrictLoader)
+        raise
 
 
 def _interpolate(node: Any, where: str, problems: list[str], file: Path, failed: set[str]) -> Any:
     if isinstance(node, dict):
-        return {k: _interpolate(v, f"{where}.{k}" if where else str(k), problems, file, failed) for k, v in node.items()}
+        return {
+            k: _interpolate(v, f"{where}.{k}" if where else str(k), problems, file, failed)
+            for k, v in node.items()
+        }
     if isinstance(node, list):
-        return [_interpolate(v, f"{where}[{i}]", problems, file, failed) for i, v in enumerate(node)]
+        return [
+            _interpolate(v, f"{where}[{i}]", problems, file, failed) for i, v in enumerate(node)
+        ]
     if isinstance(node, str) and "${" in node:
         key = where or "(top level)"
         for start in (m.start() for m in re.finditer(r"\$\{", node)):
@@ -547,10 +742,12 @@ def _read_yaml(path: Path, problems: list[str], model: type[BaseModel], failed: 
         problems.append(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8")
         return None
     except OSError as exc:
-        problems.append(f"{path}: cannot be read ({exc.strerror}); check that it is a readable file")
+        problems.append(
+            f"{path}: cannot be read ({exc.strerror}); check that it is a readable file"
+        )
         return None
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        data = _yaml_data(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(top level)"
@@ -645,7 +842,9 @@ def _clean(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[tuple[Any, ...
     current: Any = model
     tagged = False
     for part in loc:
-        if isinstance(part, str) and (part.startswith(("function-", "tagged-union")) or part == "[key]"):
+        if isinstance(part, str) and (
+            part.startswith(("function-", "tagged-union")) or part == "[key]"
+        ):
             continue
         members = _non_none(current) if current is not None else []
         if len(members) > 1:  # pydantic names the union member it tried
@@ -680,7 +879,11 @@ def _type_advice(value: Any, expected: list[str], annotation: Any) -> str:
     inner = _non_none(annotation)
     if inner == [FieldSpec] and isinstance(value, str) and value in typing.get_args(FieldType):
         return f"write {{type: {value}}}"
-    if isinstance(value, dict) and expected == ["a list"] and typing.get_args(inner[0]) == (MappingEntry,):
+    if (
+        isinstance(value, dict)
+        and expected == ["a list"]
+        and typing.get_args(inner[0]) == (MappingEntry,)
+    ):
         return "write one '- {target: ..., source: ...}' item per entry"
     if len(expected) == 1 and expected[0] in ("true or false", "a whole number", "a number"):
         return f"write {expected[0]}"
@@ -703,21 +906,25 @@ def _one_line(err: dict[str, Any], where: str, annotation: Any, parent: Any) -> 
     if kind == "extra_forbidden":
         key = str(err["loc"][-1])
         allowed = sorted(_model_keys(parent))
-        hint = _suggest(key, allowed)
-        listed = f"allowed: {', '.join(allowed)}" if allowed else ""
-        if hint:
-            return [f"{where}: unknown key{hint}" + (f" ({listed})" if listed else "")]
-        return [f"{where}: unknown key; remove it" + (f" ({listed})" if listed else "")]
+        listed = f"allowed keys: {', '.join(allowed)}" if allowed else "remove it"
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        if close:
+            return [f"{where}: unknown key; did you mean {close[0]!r}? ({listed})"]
+        return [f"{where}: unknown key; {listed}"]
     if kind == "missing":
         choices = _literal_choices(annotation)
         extra = f" (one of: {', '.join(map(str, choices))})" if choices else ""
         return [f"{where}: required key is missing; add it{extra}"]
     if kind == "literal_error":
-        choices = [str(c) for c in _literal_choices(annotation)]
-        expected = ctx.get("expected", "")
-        hint = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6) if isinstance(value, str) else []
-        did = f" (did you mean {hint[0]!r}?)" if hint else ""
-        return [f"{where}: {value!r} is not allowed; use one of {expected}{did}"]
+        names = [str(c) for c in _literal_choices(annotation)]
+        allowed_txt = ctx.get("expected", "")
+        close = (
+            difflib.get_close_matches(str(value), names, n=1, cutoff=0.6)
+            if isinstance(value, str)
+            else []
+        )
+        did = f" (did you mean {close[0]!r}?)" if close else ""
+        return [f"{where}: {value!r} is not allowed; use one of {allowed_txt}{did}"]
     if kind == "value_error":
         error = ctx.get("error")
         if isinstance(error, _Problems):
@@ -727,7 +934,9 @@ def _one_line(err: dict[str, Any], where: str, annotation: Any, parent: Any) -> 
         return [f"{where}: is empty; give {_EXPECTED[kind]} or remove the key"]
     if kind in _EXPECTED:
         expected = [_EXPECTED[kind]]
-        return [f"{where}: expected {expected[0]}, got {_yaml_kind(value)} {_shown(value)}; {_type_advice(value, expected, annotation)}"]
+        return [
+            f"{where}: expected {expected[0]}, got {_yaml_kind(value)} {_shown(value)}; {_type_advice(value, expected, annotation)}"
+        ]
     if kind in ("greater_than_equal", "greater_than"):
         bound = _number(ctx.get("ge", ctx.get("gt")))
         return [f"{where}: {value!r} is below the minimum {bound}; use {bound} or more"]
@@ -738,10 +947,14 @@ def _one_line(err: dict[str, Any], where: str, annotation: Any, parent: Any) -> 
         return [f"{where}: is empty; give a value"]
     if kind == "string_too_long":
         if ctx.get("max_length") == 1:
-            return [f"{where}: {value!r} must be a single character; for a tab write \"\\t\" in double quotes"]
+            return [
+                f'{where}: {value!r} must be a single character; for a tab write "\\t" in double quotes'
+            ]
         return [f"{where}: {value!r} is longer than {ctx.get('max_length')} characters; shorten it"]
     if kind == "string_pattern_mismatch":
-        return [f"{where}: {value!r} is not allowed; use letters, digits, '_', '.' and '-', starting with a letter"]
+        return [
+            f"{where}: {value!r} is not allowed; use letters, digits, '_', '.' and '-', starting with a letter"
+        ]
     return [f"{where}: {err['msg'].lower()} (got {_shown(value)}); change the value"]
 
 
@@ -753,7 +966,8 @@ def _pydantic_problems(
     lines: list[str] = []
     unions: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     order: list[tuple[str, Any]] = []
-    for err in exc.errors(include_url=False):
+    for details in exc.errors(include_url=False):
+        err: dict[str, Any] = dict(details)
         clean, tagged, annotation = _clean(model, tuple(err["loc"]))
         if tagged and err["type"] in _EXPECTED:
             if clean not in unions:
@@ -767,7 +981,9 @@ def _pydantic_problems(
             clean = item
             errs = unions[clean]
             where = _loc(clean)
-            if where in skip or any(where.startswith(s + ".") or where.startswith(s + "[") for s in skip):
+            if where in skip or any(
+                where.startswith(s + ".") or where.startswith(s + "[") for s in skip
+            ):
                 continue
             expected = list(dict.fromkeys(_EXPECTED[e["type"]] for e in errs))
             if "a number" in expected and "a whole number" in expected:
@@ -780,7 +996,9 @@ def _pydantic_problems(
                 continue
             annotation = _clean(model, clean)[2]
             advice = _type_advice(value, expected, annotation)
-            lines.append(f"{path}: {where}: expected {words}, got {_yaml_kind(value)} {_shown(value)}; {advice}")
+            lines.append(
+                f"{path}: {where}: expected {words}, got {_yaml_kind(value)} {_shown(value)}; {advice}"
+            )
         else:
             clean, err, annotation = item
             where = _loc(clean)
@@ -789,11 +1007,6 @@ def _pydantic_problems(
             parent = _clean(model, clean[:-1])[2] if clean else model
             lines.extend(f"{path}: {line}" for line in _one_line(err, where, annotation, parent))
     return list(dict.fromkeys(lines))
-
-
-def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The keys accepted at ``loc`` (for 'did you mean' hints)."""
-    return _model_keys(_clean(model, loc)[2])
 
 
 def _suggest(word: str, choices: Any) -> str:
@@ -834,7 +1047,9 @@ def load_mapping(path: Path, problems: list[str]) -> MappingSpec | None:
     return _parse(path, MappingSpec, problems)
 
 
-def _missing_file(cfg_path: Path, key: str, kind: str, file: Path, name: str, defaulted: bool) -> str:
+def _missing_file(
+    cfg_path: Path, key: str, kind: str, file: Path, name: str, defaulted: bool
+) -> str:
     others = sorted(p.stem for p in file.parent.glob("*.yaml"))
     close = difflib.get_close_matches(name, others, n=1, cutoff=0.6)
     because = " (a dataset without 'schema' uses its own name)" if defaulted else ""
@@ -884,16 +1099,32 @@ def load_config(
         if schema_file.is_file():
             schema = load_schema(schema_file, problems)
         else:
-            problems.append(_missing_file(cfg_path, f"datasets.{name}.schema", "schema", schema_file,
-                                          schema_name, ds.schema_name is None))
+            problems.append(
+                _missing_file(
+                    cfg_path,
+                    f"datasets.{name}.schema",
+                    "schema",
+                    schema_file,
+                    schema_name,
+                    ds.schema_name is None,
+                )
+            )
         mapping_file = mappings_dir / f"{ds.mapping}.yaml" if ds.mapping else None
         mapping: MappingSpec | None = MappingSpec(auto=True)
         if mapping_file is not None:
             if mapping_file.is_file():
                 mapping = load_mapping(mapping_file, problems)
             else:
-                problems.append(_missing_file(cfg_path, f"datasets.{name}.mapping", "mapping", mapping_file,
-                                              str(ds.mapping), False))
+                problems.append(
+                    _missing_file(
+                        cfg_path,
+                        f"datasets.{name}.mapping",
+                        "mapping",
+                        mapping_file,
+                        str(ds.mapping),
+                        False,
+                    )
+                )
                 mapping = None
         if schema is None or mapping is None:
             continue
@@ -904,7 +1135,9 @@ def load_config(
                 f"in {cfg_path} at a mapping for {schema_name!r}"
             )
         else:
-            problems.extend(check_mapping(mapping, schema, str(mapping_file or f"{cfg_path}: datasets.{name}")))
+            problems.extend(
+                check_mapping(mapping, schema, str(mapping_file or f"{cfg_path}: datasets.{name}"))
+            )
         datasets[name] = Dataset(name, ds, schema, mapping, schema_file, mapping_file)
     if problems:
         raise ConfigError(list(dict.fromkeys(problems)))
@@ -933,7 +1166,11 @@ def validate_tree(path: str | os.PathLike[str] | None = None) -> list[str]:
     # Mappings that a dataset names were checked against that dataset's schema by load_config.
     top: LakeportFile | None = _parse(cfg_path, LakeportFile, [])
     mappings_dir = cfg_path.parent / "mappings"
-    named = {mappings_dir / f"{ds.mapping}.yaml" for ds in (top.datasets.values() if top else ()) if ds.mapping}
+    named = {
+        mappings_dir / f"{ds.mapping}.yaml"
+        for ds in (top.datasets.values() if top else ())
+        if ds.mapping
+    }
     extra: list[str] = []
     schemas_dir = cfg_path.parent.parent / "schemas"
     schemas: dict[str, SchemaSpec | None] = {}
@@ -944,8 +1181,13 @@ def validate_tree(path: str | os.PathLike[str] | None = None) -> list[str]:
         if mapping is None or mapping.schema_ is None or mapping_file in named:
             continue
         if mapping.schema_ not in schemas:
-            hint = _suggest(mapping.schema_, schemas) or f"; use one of: {', '.join(schemas) or '(none)'}"
-            extra.append(f"{mapping_file}: schema: no schema file {schemas_dir / (mapping.schema_ + '.yaml')}{hint}")
+            hint = (
+                _suggest(mapping.schema_, schemas)
+                or f"; use one of: {', '.join(schemas) or '(none)'}"
+            )
+            extra.append(
+                f"{mapping_file}: schema: no schema file {schemas_dir / (mapping.schema_ + '.yaml')}{hint}"
+            )
             continue
         target = schemas[mapping.schema_]
         if target is not None:

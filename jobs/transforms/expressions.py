@@ -25,7 +25,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 # Result kinds are coarse on purpose: they catch "a boolean into a date" at validation time.
-STRING, NUMBER, BOOLEAN, DATETIME, DATE, ANY = "string", "number", "boolean", "datetime", "date", "any"
+STRING, NUMBER, BOOLEAN, DATETIME, DATE, ANY = (
+    "string",
+    "number",
+    "boolean",
+    "datetime",
+    "date",
+    "any",
+)
 
 
 @dataclass(frozen=True)
@@ -39,7 +46,13 @@ class Function:
     literal_args: tuple[int, ...] = ()
 
 
-def _fn(min_args: int, max_args: int | None, returns: str, summary: str, literal_args: tuple[int, ...] = ()) -> Function:
+def _fn(
+    min_args: int,
+    max_args: int | None,
+    returns: str,
+    summary: str,
+    literal_args: tuple[int, ...] = (),
+) -> Function:
     return Function(min_args, max_args, returns, summary, literal_args)
 
 
@@ -51,20 +64,34 @@ FUNCTIONS: dict[str, Function] = {
     "ltrim": _fn(1, 1, STRING, "strip leading spaces"),
     "rtrim": _fn(1, 1, STRING, "strip trailing spaces"),
     "concat": _fn(1, None, STRING, "join strings; null if any part is null"),
-    "concat_ws": _fn(2, None, STRING, "join with a literal separator (first argument), skipping nulls", literal_args=(0,)),
-    "substr": _fn(2, 3, STRING, "substring from a 1-based position, optional length", literal_args=(1, 2)),
+    "concat_ws": _fn(
+        2,
+        None,
+        STRING,
+        "join with a literal separator (first argument), skipping nulls",
+        literal_args=(0,),
+    ),
+    "substr": _fn(
+        2, 3, STRING, "substring from a 1-based position, optional length", literal_args=(1, 2)
+    ),
     "replace": _fn(3, 3, STRING, "replace every occurrence of a literal string"),
     "regexp_replace": _fn(3, 3, STRING, "replace regex matches", literal_args=(1,)),
-    "regexp_extract": _fn(2, 3, STRING, "the regex group (default 1) of the first match", literal_args=(1, 2)),
+    "regexp_extract": _fn(
+        2, 3, STRING, "the regex group (default 1) of the first match", literal_args=(1, 2)
+    ),
     "length": _fn(1, 1, NUMBER, "number of characters"),
     "lpad": _fn(3, 3, STRING, "pad on the left to a length", literal_args=(1, 2)),
     "rpad": _fn(3, 3, STRING, "pad on the right to a length", literal_args=(1, 2)),
-    "split_part": _fn(3, 3, STRING, "the n-th (1-based) part of a string split on a literal delimiter"),
+    "split_part": _fn(
+        3, 3, STRING, "the n-th (1-based) part of a string split on a literal delimiter"
+    ),
     "initcap": _fn(1, 1, STRING, "capitalise each word"),
     "contains": _fn(2, 2, BOOLEAN, "true if the first string contains the second"),
     "starts_with": _fn(2, 2, BOOLEAN, "true if the first string starts with the second"),
     "ends_with": _fn(2, 2, BOOLEAN, "true if the first string ends with the second"),
-    "matches": _fn(2, 2, BOOLEAN, "true if the string matches a regular expression", literal_args=(1,)),
+    "matches": _fn(
+        2, 2, BOOLEAN, "true if the string matches a regular expression", literal_args=(1,)
+    ),
     # hashes
     "sha256": _fn(1, 1, STRING, "SHA-256 hex digest of the UTF-8 string"),
     "sha1": _fn(1, 1, STRING, "SHA-1 hex digest"),
@@ -89,7 +116,13 @@ FUNCTIONS: dict[str, Function] = {
     "floor": _fn(1, 1, NUMBER, "largest integer not greater"),
     "ceil": _fn(1, 1, NUMBER, "smallest integer not smaller"),
     # dates and times
-    "to_datetime": _fn(1, 3, DATETIME, "parse like a datetime field: to_datetime(s[, format[, timezone]])", literal_args=(1, 2)),
+    "to_datetime": _fn(
+        1,
+        3,
+        DATETIME,
+        "parse like a datetime field: to_datetime(s[, format[, timezone]])",
+        literal_args=(1, 2),
+    ),
     "to_date": _fn(1, 2, DATE, "parse a date: to_date(s[, format])", literal_args=(1,)),
     "date_format": _fn(2, 2, STRING, "format a datetime with a pattern (UTC)", literal_args=(1,)),
     "year": _fn(1, 1, NUMBER, "year of a date or datetime"),
@@ -100,11 +133,28 @@ FUNCTIONS: dict[str, Function] = {
 
 _BIN_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Mod: "%"}
 _CMP_OPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
-_CONSTANT_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
+_CONSTANT_NAMES = {
+    "true": True,
+    "false": False,
+    "null": None,
+    "True": True,
+    "False": False,
+    "None": None,
+}
 _OTHER_OPS = {
-    ast.Pow: "**", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
-    ast.LShift: "<<", ast.RShift: ">>", ast.MatMult: "@", ast.Invert: "~",
-    ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not",
+    ast.Pow: "**",
+    ast.FloorDiv: "//",
+    ast.BitAnd: "&",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.MatMult: "@",
+    ast.Invert: "~",
+    ast.In: "in",
+    ast.NotIn: "not in",
+    ast.Is: "is",
+    ast.IsNot: "is not",
 }
 
 # Arguments that must be literals, and the Python type each literal must have.
@@ -268,7 +318,12 @@ def _source_path(node: ast.AST) -> str | None:
     if isinstance(node, ast.Subscript):
         base = _source_path(node.value)
         index = node.slice
-        if base and isinstance(index, ast.Constant) and type(index.value) is int and index.value >= 0:
+        if (
+            base
+            and isinstance(index, ast.Constant)
+            and type(index.value) is int
+            and index.value >= 0
+        ):
             return f"{base}[{index.value}]"
         return None
     if (
@@ -362,7 +417,9 @@ def _kind(node: ast.AST) -> str:
         return FUNCTIONS[name].returns
     if isinstance(node, ast.BinOp):
         return NUMBER
-    if isinstance(node, ast.Compare | ast.BoolOp) or (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)):
+    if isinstance(node, ast.Compare | ast.BoolOp) or (
+        isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not)
+    ):
         return BOOLEAN
     if isinstance(node, ast.UnaryOp):
         return NUMBER
@@ -398,11 +455,15 @@ def _check_literal(name: str, index: int, node: ast.AST, problems: list[str]) ->
     want = _LITERAL_TYPES.get((name, index))
     if not _is_literal(node):
         word = _LITERAL_WORDS.get(want, "value") if want else "value"
-        problems.append(f"{name}(): argument {index + 1} must be a literal {word}, not {_snippet(node)!r}")
+        problems.append(
+            f"{name}(): argument {index + 1} must be a literal {word}, not {_snippet(node)!r}"
+        )
         return
     value = _literal(node)
     if want is not None and type(value) is not want:
-        problems.append(f"{name}(): argument {index + 1} must be a {_LITERAL_WORDS[want]}, got {value!r}")
+        problems.append(
+            f"{name}(): argument {index + 1} must be a {_LITERAL_WORDS[want]}, got {value!r}"
+        )
         return
     if (name, index) in _REGEX_ARGS:
         problem = regex_problem(value)
@@ -438,15 +499,21 @@ def _walk(node: ast.AST, problems: list[str], sources: set[str]) -> None:
         op = _BIN_OPS.get(type(node.op))
         if op is None:
             symbol = _OTHER_OPS.get(type(node.op), type(node.op).__name__)
-            problems.append(f"operator {symbol} is not supported; use + - * / % (and, or, not for conditions)")
+            problems.append(
+                f"operator {symbol} is not supported; use + - * / % (and, or, not for conditions)"
+            )
         elif op == "+" and STRING in (_kind(node.left), _kind(node.right)):
-            problems.append(f"'+' adds numbers, so {_snippet(node)!r} would give null; join strings with concat(a, b)")
+            problems.append(
+                f"'+' adds numbers, so {_snippet(node)!r} would give null; join strings with concat(a, b)"
+            )
         _walk(node.left, problems, sources)
         _walk(node.right, problems, sources)
         return
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, ast.USub | ast.Not | ast.UAdd):
-            problems.append(f"operator {_OTHER_OPS.get(type(node.op), type(node.op).__name__)} is not supported; use not")
+            problems.append(
+                f"operator {_OTHER_OPS.get(type(node.op), type(node.op).__name__)} is not supported; use not"
+            )
         _walk(node.operand, problems, sources)
         return
     if isinstance(node, ast.BoolOp):
@@ -455,10 +522,16 @@ def _walk(node: ast.AST, problems: list[str], sources: set[str]) -> None:
         return
     if isinstance(node, ast.Compare):
         if len(node.ops) != 1:
-            problems.append(f"chained comparisons such as {_snippet(node)!r} are not supported; write a < b and b < c")
+            problems.append(
+                f"chained comparisons such as {_snippet(node)!r} are not supported; write a < b and b < c"
+            )
         elif type(node.ops[0]) not in _CMP_OPS:
             symbol = _OTHER_OPS.get(type(node.ops[0]), type(node.ops[0]).__name__)
-            advice = "use is_null(x) / is_not_null(x)" if symbol in ("is", "is not") else "use ==, !=, <, <=, >, >="
+            advice = (
+                "use is_null(x) / is_not_null(x)"
+                if symbol in ("is", "is not")
+                else "use ==, !=, <, <=, >, >="
+            )
             problems.append(f"the comparison {symbol!r} is not supported; {advice}")
         _walk(node.left, problems, sources)
         for comparator in node.comparators:
@@ -483,8 +556,8 @@ def _walk(node: ast.AST, problems: list[str], sources: set[str]) -> None:
 def _walk_call(node: ast.Call, problems: list[str], sources: set[str]) -> None:
     if not isinstance(node.func, ast.Name):
         problems.append(
-            f"{_snippet(node.func)}(...) is not allowed; only the expression functions can be called, "
-            "for example lower(x)"
+            f"calling {_snippet(node.func)!r} is not allowed; only the expression functions can be "
+            "called, for example lower(x)"
         )
         return
     name = node.func.id
@@ -493,14 +566,19 @@ def _walk_call(node: ast.Call, problems: list[str], sources: set[str]) -> None:
         return
     if node.keywords:
         given = ", ".join(f"{k.arg}=" if k.arg else "**" for k in node.keywords)
-        problems.append(f"{name}() does not take keyword arguments ({given}); pass the arguments by position")
+        problems.append(
+            f"{name}() does not take keyword arguments ({given}); pass the arguments by position"
+        )
     fn = FUNCTIONS.get(name)
     if fn is None:
         close = difflib.get_close_matches(name, list(FUNCTIONS), n=1)
         if close:
             problems.append(f"unknown function {name}(); did you mean {close[0]}()?")
         else:
-            problems.append(f"unknown function {name}(); use one of: {', '.join(sorted(FUNCTIONS))}")
+            problems.append(
+                f"unknown function {name}(); it is not part of the expression language "
+                "(the README's Expressions table lists the functions)"
+            )
     else:
         n = len(node.args)
         if not node.keywords and (n < fn.min_args or (fn.max_args is not None and n > fn.max_args)):
@@ -517,7 +595,9 @@ def _walk_call(node: ast.Call, problems: list[str], sources: set[str]) -> None:
         _walk(arg, problems, sources)
 
 
-def compile_expression(expression: str, resolve: Callable[[str], Any], default_zone: str = "UTC") -> Any:
+def compile_expression(
+    expression: str, resolve: Callable[[str], Any], default_zone: str = "UTC"
+) -> Any:
     """Compile a checked expression to a Spark Column.
 
     Args:
@@ -537,7 +617,7 @@ def compile_expression(expression: str, resolve: Callable[[str], Any], default_z
 def _literal(node: ast.AST) -> Any:
     """The value of a literal argument (a constant, or a signed number such as ``-1``)."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.operand, ast.Constant):
-        value = node.operand.value
+        value: Any = node.operand.value
         return -value if isinstance(node.op, ast.USub) else value
     assert isinstance(node, ast.Constant)
     return node.value
@@ -563,7 +643,11 @@ def _compile(node: ast.AST, resolve: Callable[[str], Any], zone: str) -> Any:
         return {"+": left + right, "-": left - right, "*": left * right, "%": left % right}[op]
     if isinstance(node, ast.UnaryOp):
         operand = _compile(node.operand, resolve, zone)
-        return ~operand if isinstance(node.op, ast.Not) else (-operand if isinstance(node.op, ast.USub) else operand)
+        return (
+            ~operand
+            if isinstance(node.op, ast.Not)
+            else (-operand if isinstance(node.op, ast.USub) else operand)
+        )
     if isinstance(node, ast.BoolOp):
         cols = [_compile(v, resolve, zone) for v in node.values]
         out = cols[0]
@@ -571,11 +655,18 @@ def _compile(node: ast.AST, resolve: Callable[[str], Any], zone: str) -> Any:
             out = (out & c) if isinstance(node.op, ast.And) else (out | c)
         return out
     if isinstance(node, ast.Compare):
-        left, right = _compile(node.left, resolve, zone), _compile(node.comparators[0], resolve, zone)
+        left, right = (
+            _compile(node.left, resolve, zone),
+            _compile(node.comparators[0], resolve, zone),
+        )
         op = _CMP_OPS[type(node.ops[0])]
         return {
-            "==": left == right, "!=": left != right, "<": left < right,
-            "<=": left <= right, ">": left > right, ">=": left >= right,
+            "==": left == right,
+            "!=": left != right,
+            "<": left < right,
+            "<=": left <= right,
+            ">": left > right,
+            ">=": left >= right,
         }[op]
     assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
     name = node.func.id
@@ -589,13 +680,17 @@ def _compile(node: ast.AST, resolve: Callable[[str], Any], zone: str) -> Any:
     if name == "concat_ws":
         return F.concat_ws(str(_literal(raw[0])), *s[1:])
     if name == "substr":
-        return F.substring(s[0], int(_literal(raw[1])), int(_literal(raw[2])) if len(raw) > 2 else 2**31 - 1)
+        return F.substring(
+            s[0], int(_literal(raw[1])), int(_literal(raw[2])) if len(raw) > 2 else 2**31 - 1
+        )
     if name == "replace":
         return F.replace(s[0], s[1], s[2])
     if name == "regexp_replace":
         return F.regexp_replace(s[0], str(_literal(raw[1])), s[2])
     if name == "regexp_extract":
-        return F.regexp_extract(s[0], str(_literal(raw[1])), int(_literal(raw[2])) if len(raw) > 2 else 1)
+        return F.regexp_extract(
+            s[0], str(_literal(raw[1])), int(_literal(raw[2])) if len(raw) > 2 else 1
+        )
     if name in ("lpad", "rpad"):
         return getattr(F, name)(s[0], int(_literal(raw[1])), str(_literal(raw[2])))
     if name == "split_part":
@@ -650,4 +745,6 @@ def _compile(node: ast.AST, resolve: Callable[[str], Any], zone: str) -> Any:
         return F.dayofmonth(args[0])
     if name == "epoch_millis":
         return F.unix_millis(args[0].cast("timestamp"))
-    raise ExpressionError(f"function {name}() has no compiler")  # pragma: no cover - table and compiler agree
+    raise ExpressionError(
+        f"function {name}() has no compiler"
+    )  # pragma: no cover - table and compiler agree

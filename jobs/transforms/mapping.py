@@ -100,16 +100,33 @@ def _unknown_target(target: str, targets: dict[str, FieldSpec], schema_name: str
     inside = [p for p in targets if p.startswith(target + ".")]
     if inside:
         shown = ", ".join(inside[:4]) + (", ..." if len(inside) > 4 else "")
-        return f"{target!r} is an object in schema {schema_name}; map its fields one by one ({shown})"
+        return f"{target!r} is an object in {schema_name}; map its fields one by one ({shown})"
     for path, spec in targets.items():
         if spec.type in ("array", "map") and target.startswith((path + ".", path + "[")):
             whole = "a source list" if spec.type == "array" else "a source object"
-            return f"{target!r} is inside {path!r}, which is a {spec.type}; map {path!r} as a whole from {whole}"
+            article = "an" if spec.type == "array" else "a"
+            return f"{target!r} is inside {path!r}, which is {article} {spec.type}; map {path!r} as a whole from {whole}"
     same = [p for p in targets if normalise(p) == normalise(target)]
     close = same or difflib.get_close_matches(target, list(targets), n=1, cutoff=0.6)
     if close:
-        return f"{target!r} is not a field of schema {schema_name}; did you mean {close[0]!r}?"
-    return f"{target!r} is not a field of schema {schema_name}; fields are: {', '.join(targets)}"
+        return f"{target!r} is not a field of {schema_name}; did you mean {close[0]!r}?"
+    return f"{target!r} is not a field of {schema_name}; fields are: {', '.join(targets)}"
+
+
+def _clash_advice(kind: str, target_type: str, target: str) -> str:
+    """What to write when an expression's kind cannot become the target's type."""
+    if target_type not in _CONVERT_WITH:
+        return f"map {target!r} from a source instead"
+    if kind == ex.BOOLEAN and target_type in NUMERIC_TYPES:
+        return "turn the condition into a number with iif(condition, 1, 0)"
+    if kind == ex.BOOLEAN:
+        example = _CONVERT_WITH[target_type].replace("()", "(...)")
+        return f"give an expression that yields a {target_type}, for example {example}"
+    if kind in (ex.DATE, ex.DATETIME) and target_type in NUMERIC_TYPES:
+        return "wrap it in epoch_millis(), or take year(), month() or day()"
+    if target_type == "boolean":
+        return "compare it, for example x != 0, or test it with is_null()"
+    return f"wrap it in {_CONVERT_WITH[target_type]}"
 
 
 def _value_problem(value: Any, spec: FieldSpec, target: str) -> str | None:
@@ -121,7 +138,11 @@ def _value_problem(value: Any, spec: FieldSpec, target: str) -> str | None:
     if spec.enum is not None and value not in spec.enum:
         allowed = ", ".join(str(v) for v in spec.enum)
         return f"{value!r} is not allowed for {target!r} (enum: {allowed}); use one of those or add it to the schema's enum"
-    if spec.pattern is not None and isinstance(value, str) and ex.regex_problem(spec.pattern) is None:
+    if (
+        spec.pattern is not None
+        and isinstance(value, str)
+        and ex.regex_problem(spec.pattern) is None
+    ):
         try:
             matched = re.search(spec.pattern, value) is not None
         except re.error:  # Java-only syntax that Python cannot run; Spark checks it per row
@@ -130,9 +151,13 @@ def _value_problem(value: Any, spec: FieldSpec, target: str) -> str | None:
             return f"{value!r} does not match the pattern {spec.pattern} of {target!r}; fix the constant"
     if kind == ex.NUMBER and spec.type in NUMERIC_TYPES:
         if spec.minimum is not None and value < spec.minimum:
-            return f"{value!r} is below the minimum {spec.minimum:g} of {target!r}; fix the constant"
+            return (
+                f"{value!r} is below the minimum {spec.minimum:g} of {target!r}; fix the constant"
+            )
         if spec.maximum is not None and value > spec.maximum:
-            return f"{value!r} is above the maximum {spec.maximum:g} of {target!r}; fix the constant"
+            return (
+                f"{value!r} is above the maximum {spec.maximum:g} of {target!r}; fix the constant"
+            )
     return None
 
 
@@ -153,16 +178,20 @@ def check_mapping(mapping: MappingSpec, schema: SchemaSpec, file: str) -> list[s
     """
     problems: list[str] = []
     targets = mappable_targets(schema)
-    schema_name = schema.name or "of the dataset"
+    schema_name = f"schema {schema.name}" if schema.name else "the schema"
     seen: dict[str, int] = {}
     for i, entry in enumerate(mapping.fields):
         where = f"{file}: fields[{i}]"
         spec = targets.get(entry.target)
         if spec is None:
-            problems.append(f"{where}.target: {_unknown_target(entry.target, targets, schema_name)}")
+            problems.append(
+                f"{where}.target: {_unknown_target(entry.target, targets, schema_name)}"
+            )
             continue
         if entry.target in seen:
-            problems.append(f"{where}.target: {entry.target!r} is already set by fields[{seen[entry.target]}]; keep one entry")
+            problems.append(
+                f"{where}.target: {entry.target!r} is already set by fields[{seen[entry.target]}]; keep one entry"
+            )
         else:
             seen[entry.target] = i
         if spec.type not in ("date", "datetime"):
@@ -181,9 +210,10 @@ def check_mapping(mapping: MappingSpec, schema: SchemaSpec, file: str) -> list[s
             if not expr_problems:
                 kind = ex.result_kind(entry.expression)
                 if spec.type not in _KIND_TARGETS[kind]:
-                    convert = _CONVERT_WITH.get(spec.type)
-                    advice = f"wrap it in {convert}" if convert else f"map {entry.target!r} from a source instead"
-                    problems.append(f"{where}.expression: gives a {kind} but {entry.target!r} is {spec.type}; {advice}")
+                    advice = _clash_advice(kind, spec.type, entry.target)
+                    problems.append(
+                        f"{where}.expression: gives a {kind} but {entry.target!r} is {spec.type}; {advice}"
+                    )
         if entry.value is not None:
             problem = _value_problem(entry.value, spec, entry.target)
             if problem:
@@ -235,7 +265,9 @@ def _strip_index(path: str) -> str:
     return re.sub(r"\[[0-9]+\]", "", path)
 
 
-def resolve_mapping(mapping: MappingSpec, schema: SchemaSpec, source_fields: list[str]) -> MappingPlan:
+def resolve_mapping(
+    mapping: MappingSpec, schema: SchemaSpec, source_fields: list[str]
+) -> MappingPlan:
     """Pair every target with an origin, given the source leaf paths a batch has.
 
     Explicit entries win. With ``auto: true`` each remaining target takes the one free source
@@ -292,7 +324,9 @@ def resolve_mapping(mapping: MappingSpec, schema: SchemaSpec, source_fields: lis
             reads.append(e.source)
         if e.expression is not None:
             reads.extend(sorted(ex.check_expression(e.expression)[1]))
-    return MappingPlan(entries, auto, unmapped_sources, unmapped_targets, list(dict.fromkeys(reads)))
+    return MappingPlan(
+        entries, auto, unmapped_sources, unmapped_targets, list(dict.fromkeys(reads))
+    )
 
 
 # --------------------------------------------------------------------------------------------
