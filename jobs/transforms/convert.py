@@ -9,7 +9,7 @@ Datetime rules (SEMANTICS.md, "Types and datetimes"):
 * ISO 8601 / RFC 3339: ``yyyy-MM-dd``, optionally ``T`` or a space and ``HH:mm[:ss[.f{1,9}]]``,
   optionally ``Z`` or ``+hh:mm`` / ``-hh:mm`` / ``+hhmm`` / ``+hh``. Case-insensitive ``T``/``Z``.
 * A value without an offset is wall-clock time in the mapping's ``timezone`` (default UTC).
-* A digit string of 9 to 19 digits (optional ``-``) or an integral number is epoch milliseconds
+* A digit string of 9 or more digits (optional ``-``) or an integral number is epoch milliseconds
   (``unit: seconds`` opts into seconds). Shorter digit strings are invalid: ``2018`` or
   ``20180710`` are ISO-shaped dates, and as epoch millis they would silently land on 1970-01-01.
 * Explicit ``format`` patterns (Java DateTimeFormatter letters) are tried in order; first match
@@ -36,9 +36,12 @@ _ISO = (
     r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
 )
 _HAS_OFFSET = r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+_NO_SECONDS = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2})(?=$|Z|[+-])"
 _DATE_ONLY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-# 9+ digits: up to 8 digits a string has the shape of an ISO 8601 year or basic date (2018, 20180710)
-_DIGITS = r"^-?[0-9]{9,19}$"
+# 9+ digits: up to 8 digits a string has the shape of an ISO 8601 year or basic date (2018, 20180710).
+# At most 15 digits of millis or 12 of seconds: longer is past year 9999 anyway, and the cap keeps
+# timestamp_millis/_seconds from overflowing (which throws under ANSI) without a second range test.
+_DIGITS = {"millis": r"^-?[0-9]{9,15}$", "seconds": r"^-?[0-9]{9,12}$"}
 _INTEGER = r"^[+-]?[0-9]+$"
 # JSON-style decimal numbers only: Spark's cast also takes "12d", "1f", "NaN" and "Infinity"
 _DECIMAL = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
@@ -160,10 +163,16 @@ def parse_datetime(
     """
     trimmed = _strip(s)
     t = F.upper(trimmed)
-    epoch = epoch_to_timestamp(t.try_cast("bigint"), unit or "millis")
-    iso_ts = t.try_cast("timestamp")
-    iso = F.when(t.rlike(_HAS_OFFSET), iso_ts).otherwise(_in_zone(iso_ts, timezone))
-    parsed = F.when(t.rlike(_DIGITS), epoch).when(t.rlike(_ISO), iso)
+    seconds = unit == "seconds"
+    number = t.try_cast("bigint")
+    epoch = F.timestamp_seconds(number) if seconds else F.timestamp_millis(number)
+    # Spark's cast takes HH:mm alone but not HH:mm followed by an offset: add the seconds
+    iso = F.regexp_replace(t, _NO_SECONDS, "$1:00").try_cast("timestamp")
+    if timezone != "UTC":
+        zone = F.when(t.rlike(_HAS_OFFSET), F.lit("UTC")).otherwise(F.lit(timezone))
+        iso = F.to_utc_timestamp(iso, zone)
+    is_epoch = t.rlike(_DIGITS["seconds" if seconds else "millis"])
+    parsed = F.when(is_epoch, epoch).when(t.rlike(_ISO), iso)
     if formats:
         candidates = [_format_candidate(trimmed, fmt, timezone) for fmt in formats]
         parsed = F.coalesce(*candidates, parsed)
