@@ -94,6 +94,8 @@ def _partial_overrides(args: argparse.Namespace) -> dict[str, Any]:
     if getattr(args, "error_threshold_count", None) is not None:
         out["enabled"] = True if args.partial is None else args.partial
         out["error_threshold_count"] = args.error_threshold_count
+    if getattr(args, "diagnostics", None) is not None:
+        out["diagnostics"] = args.diagnostics
     return out
 
 
@@ -255,6 +257,10 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--no-partial", dest="partial", action="store_false", help="turn partial ingestion off")
         q.add_argument("--error-threshold-percent", type=float, help="fail the batch above this % of failed records")
         q.add_argument("--error-threshold-count", type=int, help="fail the batch above this many failed records")
+        q.add_argument("--diagnostics", dest="diagnostics", action="store_true", default=None,
+                       help="keep failed records in system/errors (the dataset's setting otherwise)")
+        q.add_argument("--no-diagnostics", dest="diagnostics", action="store_false",
+                       help="keep only counts and the error summary, not the failed records")
 
     p = add("ingest", "create, upload and complete a batch in one step", "lakeport ingest --dataset loyalty sample-data/loyalty.jsonl")
     p.add_argument("--dataset", required=True)

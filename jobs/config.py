@@ -535,9 +535,25 @@ class SparkSettings(_Strict):
     conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
 
+class WebhookSettings(_Strict):
+    """Where ingestion events are POSTed; the HMAC secret is read from an environment variable."""
+
+    url: str = Field(pattern=r"^https?://")
+    secret_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    attempts: int = Field(default=4, ge=1, le=10)
+
+
+class EventSettings(_Strict):
+    """Ingestion events: always written to system/events; optionally POSTed to a webhook."""
+
+    webhook: WebhookSettings | None = None
+
+
 class LakeportFile(_Strict):
     lake: LakeSettings = Field(default_factory=LakeSettings)
     spark: SparkSettings = Field(default_factory=SparkSettings)
+    events: EventSettings = Field(default_factory=EventSettings)
     datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
 
     @field_validator("datasets", mode="before")
@@ -596,6 +612,7 @@ class Config:
     lake_root: str
     spark: SparkSettings
     datasets: dict[str, Dataset] = field(default_factory=dict)
+    events: EventSettings = field(default_factory=EventSettings)
 
     def dataset(self, name: str) -> Dataset:
         """The dataset called ``name``; a ConfigError with a suggestion when there is none.
@@ -1142,7 +1159,7 @@ def load_config(
     if problems:
         raise ConfigError(list(dict.fromkeys(problems)))
     root = lake_root or os.environ.get("LAKEPORT_LAKE") or top.lake.root
-    return Config(path=cfg_path, lake_root=root, spark=top.spark, datasets=datasets)
+    return Config(path=cfg_path, lake_root=root, spark=top.spark, datasets=datasets, events=top.events)
 
 
 def validate_tree(path: str | os.PathLike[str] | None = None) -> list[str]:

@@ -169,7 +169,7 @@ def ingest(spark: SparkSession, cfg: Config, dataset: str, files: list[str], *, 
     try:
         found = _list(spark, files, batch_id)
     except BatchError as exc:
-        _fail(spark, lake, row, exc, started=lk.utc_now())
+        _fail(spark, cfg, row, exc, started=lk.utc_now())
         raise
     # one catalog row for open+upload: ingest reads the files where they are
     return _process(spark, cfg, {**row, "files": [f.path for f in found]})
@@ -194,18 +194,23 @@ def _list(spark: SparkSession, files: list[str], batch_id: str) -> list[fs.FileI
     return found
 
 
-def _fail(spark: SparkSession, lake: lk.Lake, row: dict[str, Any], exc: BatchError, *, started: datetime,
+def _fail(spark: SparkSession, cfg: Config, row: dict[str, Any], exc: BatchError, *, started: datetime,
           metrics: dict[str, Any] | None = None) -> None:
     done = lk.utc_now()
     failed = {**row, **(metrics or {}), "status": "failed", "error_code": exc.code, "error_message": exc.message,
               "started_at": started, "completed_at": done}
-    lk.record_batch(spark, lake, failed)
-    _event(spark, lake, failed)
+    lk.record_batch(spark, lk.Lake(cfg.lake_root), failed)
+    _event(spark, cfg, failed)
 
 
-def _event(spark: SparkSession, lake: lk.Lake, row: dict[str, Any]) -> None:
+def _event(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> None:
+    """Write the batch's ingestion event, then deliver it to the webhook (never raises)."""
+    import os
+
+    from jobs import notify
+
     status = row["status"]
-    lk.emit_event(spark, lake, {
+    event = {
         "event_id": f"{row['batch_id']}:{status}",
         "event_type": "ing_load_success" if status == "success" else "ing_load_failure",
         "batch_id": row["batch_id"], "dataset": row["dataset"], "status": status,
@@ -213,7 +218,15 @@ def _event(spark: SparkSession, lake: lk.Lake, row: dict[str, Any]) -> None:
         "completed_at": row.get("completed_at"), "success_count": row.get("output_record_count") or 0,
         "failed_count": row.get("failed_record_count") or 0, "error_summary": row.get("error_summary") or {},
         "emitted_at": lk.utc_now(),
-    })
+    }
+    lk.emit_event(spark, lk.Lake(cfg.lake_root), event)
+    hook = cfg.events.webhook
+    if hook is not None:
+        secret = os.environ.get(hook.secret_env) if hook.secret_env else None
+        if hook.secret_env and not secret:
+            log.warning("events.webhook.secret_env names %s, which is not set; sending unsigned", hook.secret_env)
+        notify.deliver(hook.url, secret, notify.event_payload(event), attempts=hook.attempts,
+                       timeout=hook.timeout_seconds)
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,7 +288,9 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
     started = lk.utc_now()
     settings = json.loads(row.get("options") or "{}")
     options = _options(ds, settings.get("options"))
-    partial = ds.config.partial_ingestion.model_copy(update=settings.get("partial") or {})
+    overrides = dict(settings.get("partial") or {})
+    diagnostics = overrides.pop("diagnostics", ds.config.diagnostics)
+    partial = ds.config.partial_ingestion.model_copy(update=overrides)
     row = {**row, "status": "processing", "started_at": started}
     lk.record_batch(spark, lake, row)
     try:
@@ -283,13 +298,13 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
     except FileNotFoundError as exc:
         err = BatchError(f"{exc}: the batch's file is gone; upload it again into a new batch",
                          code="BATCH_FILE_NOT_FOUND", batch_id=batch_id)
-        _fail(spark, lake, row, err, started=started)
+        _fail(spark, cfg, row, err, started=started)
         raise err from exc
     metrics: dict[str, Any] = {"input_file_count": len(files), "input_byte_size": sum(f.size for f in files)}
     try:
         frame, report = validated_frame(spark, ds, files, options, batch_id)
     except BatchError as exc:
-        _fail(spark, lake, row, exc, started=started, metrics=metrics)
+        _fail(spark, cfg, row, exc, started=started, metrics=metrics)
         raise
     row["mapping_report"] = json.dumps(report)
 
@@ -313,16 +328,16 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
         if inputs == 0:
             exc = BatchError("the files hold no records; check the format and the files",
                              code="BATCH_NO_RECORDS", batch_id=batch_id)
-            _fail(spark, lake, row, exc, started=started, metrics={**metrics, "output_record_count": 0})
+            _fail(spark, cfg, row, exc, started=started, metrics={**metrics, "output_record_count": 0})
             raise exc
         ingested_at = lk.utc_now()
-        if ds.config.diagnostics and (failed or warned):
+        if diagnostics and (failed or warned):
             _write_errors(spark, lake, lines, ds.name, batch_id, ingested_at)
         reason = _threshold_exceeded(partial, inputs, failed)
         if reason:
             exc = BatchError(f"batch {batch_id} failed: {reason}", code="BATCH_THRESHOLD_EXCEEDED" if partial.enabled
                              else "BATCH_ROW_ERRORS", batch_id=batch_id)
-            _fail(spark, lake, row, exc, started=started, metrics={**metrics, "output_record_count": 0})
+            _fail(spark, cfg, row, exc, started=started, metrics={**metrics, "output_record_count": 0})
             raise exc
         good = frame.where(~F.col("_failed"))
         version = _commit(spark, lake, ds, good, batch_id, list(row.get("replace") or []), ingested_at)
@@ -332,7 +347,7 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
     done = {**row, **metrics, "status": "success", "completed_at": lk.utc_now(), "delta_version": version,
             "error_code": None, "error_message": None}
     lk.record_batch(spark, lake, done)
-    _event(spark, lake, done)
+    _event(spark, cfg, done)
     return lk.batch_summary(done)
 
 
