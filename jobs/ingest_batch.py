@@ -211,7 +211,8 @@ def _event(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> None:
 
     status = row["status"]
     event = {
-        "event_id": f"{row['batch_id']}:{status}",
+        # one event per attempt: a failed batch that is retried reports each outcome
+        "event_id": f"{row['batch_id']}:{status}:{(row.get('started_at') or lk.utc_now()):%Y%m%dT%H%M%S%f}",
         "event_type": "ing_load_success" if status == "success" else "ing_load_failure",
         "batch_id": row["batch_id"], "dataset": row["dataset"], "status": status,
         "input_format": row.get("input_format"), "started_at": row.get("started_at"),
@@ -291,6 +292,9 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
     overrides = dict(settings.get("partial") or {})
     diagnostics = overrides.pop("diagnostics", ds.config.diagnostics)
     partial = ds.config.partial_ingestion.model_copy(update=overrides)
+    # An earlier attempt of this batch may have written rows before it died: then every write
+    # replaces this batch id. A first attempt can append, which is cheaper.
+    retry = row.get("status") in ("processing", "failed")
     row = {**row, "status": "processing", "started_at": started}
     lk.record_batch(spark, lake, row)
     try:
@@ -332,7 +336,7 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
             raise exc
         ingested_at = lk.utc_now()
         if diagnostics and (failed or warned):
-            _write_errors(spark, lake, lines, ds.name, batch_id, ingested_at)
+            _write_errors(spark, lake, lines, ds.name, batch_id, ingested_at, replace=retry)
         reason = _threshold_exceeded(partial, inputs, failed)
         if reason:
             exc = BatchError(f"batch {batch_id} failed: {reason}", code="BATCH_THRESHOLD_EXCEEDED" if partial.enabled
@@ -340,7 +344,7 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
             _fail(spark, cfg, row, exc, started=started, metrics={**metrics, "output_record_count": 0})
             raise exc
         good = frame.where(~F.col("_failed"))
-        version = _commit(spark, lake, ds, good, batch_id, list(row.get("replace") or []), ingested_at)
+        version = _commit(spark, lake, ds, good, batch_id, list(row.get("replace") or []), ingested_at, retry=retry)
         metrics["output_record_count"] = inputs - failed
     finally:
         lines.unpersist()
@@ -352,8 +356,8 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
 
 
 def _commit(spark: SparkSession, lake: lk.Lake, ds: Dataset, good: DataFrame, batch_id: str,
-            replace: list[str], ingested_at: datetime) -> int | None:
-    """Write the good rows in one Delta commit that replaces this batch id (and ``replace``)."""
+            replace: list[str], ingested_at: datetime, *, retry: bool = True) -> int | None:
+    """Write the good rows in one Delta commit; a retry or a replay replaces this batch id (and ``replace``)."""
     from pyspark.sql import functions as F
 
     from jobs.model.schema import to_struct_type
@@ -367,7 +371,11 @@ def _commit(spark: SparkSession, lake: lk.Lake, ds: Dataset, good: DataFrame, ba
     )
     path = lake.dataset_path(ds.name)
     try:
-        lk.write_batch_rows(rows, path, [batch_id, *replace], merge_schema=ds.config.schema_evolution == "add_columns")
+        merge = ds.config.schema_evolution == "add_columns"
+        if retry or replace:
+            lk.write_batch_rows(rows, path, [batch_id, *replace], merge_schema=merge)
+        else:
+            lk.append_rows(rows, path, merge_schema=merge)
     except Exception as exc:
         text = str(exc)
         if "DELTA_FAILED_TO_MERGE_FIELDS" in text or "schema mismatch" in text.lower() or "DELTA_METADATA_MISMATCH" in text:
@@ -380,7 +388,7 @@ def _commit(spark: SparkSession, lake: lk.Lake, ds: Dataset, good: DataFrame, ba
 
 
 def _write_errors(spark: SparkSession, lake: lk.Lake, lines: DataFrame, dataset: str, batch_id: str,
-                  recorded_at: datetime) -> None:
+                  recorded_at: datetime, *, replace: bool = True) -> None:
     """Failed records (and warnings of landed ones) to ``system/errors``, with line numbers.
 
     A line number is the lines of the file's earlier splits plus the line's place in its own split;
@@ -410,7 +418,10 @@ def _write_errors(spark: SparkSession, lake: lk.Lake, lines: DataFrame, dataset:
         line.cast("long").alias("line"),
         F.lit(recorded_at).cast("timestamp").alias("recorded_at"),
     )
-    lk.write_batch_rows(out, lake.system_path("errors"), [batch_id], id_column="batch_id")
+    if replace:
+        lk.write_batch_rows(out, lake.system_path("errors"), [batch_id], id_column="batch_id")
+    else:
+        lk.append_rows(out, lake.system_path("errors"))
 
 
 def batch_errors(spark: SparkSession, cfg: Config, batch_id: str, *, code: str | None = None,

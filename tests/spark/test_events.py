@@ -85,9 +85,10 @@ def test_success_and_failure_events_are_written_and_signed(spark, mini, tmp_path
         payloads.append(json.loads(body))
     assert payloads[0] == payloads[1]  # the retried delivery is the same event
     success, failure = payloads[1], payloads[2]
-    assert {k: success[k] for k in ("eventId", "eventType", "batchId", "dataset", "status", "inputFormat",
+    assert success["eventId"].startswith("ev-ok:success:")
+    assert {k: success[k] for k in ("eventType", "batchId", "dataset", "status", "inputFormat",
                                     "successCount", "failedCount", "errorSummary")} == {
-        "eventId": "ev-ok:success", "eventType": "ing_load_success", "batchId": "ev-ok", "dataset": "people",
+        "eventType": "ing_load_success", "batchId": "ev-ok", "dataset": "people",
         "status": "success", "inputFormat": "json", "successCount": 3, "failedCount": 0, "errorSummary": {},
     }
     assert success["startedAt"].endswith("Z") and success["completedAt"] >= success["startedAt"]
@@ -96,8 +97,8 @@ def test_success_and_failure_events_are_written_and_signed(spark, mini, tmp_path
     assert hook.requests[2][0]["X-Lakeport-Event"] == "ing_load_failure"
 
     events = spark.read.format("delta").load(lk.Lake(cfg.lake_root).system_path("events"))
-    rows = sorted((r["event_id"], r["event_type"], r["success_count"], r["failed_count"]) for r in events.collect())
-    assert rows == [("ev-bad:failed", "ing_load_failure", 0, 1), ("ev-ok:success", "ing_load_success", 3, 0)]
+    rows = sorted((r["batch_id"], r["event_type"], r["success_count"], r["failed_count"]) for r in events.collect())
+    assert rows == [("ev-bad", "ing_load_failure", 0, 1), ("ev-ok", "ing_load_success", 3, 0)]
 
 
 def test_a_dead_webhook_never_fails_or_undoes_the_batch(spark, mini, tmp_path):
