@@ -736,7 +736,7 @@ def _compile(node: ast.AST, resolve: Callable[[str], Any], zone: str) -> Any:
         return convert.parse_datetime(s[0], formats=fmts, timezone=tz).value
     if name == "to_date":
         fmts = [str(_literal(raw[1]))] if len(raw) > 1 else []
-        return convert.parse_date(s[0], formats=fmts).value
+        return convert.parse_date(s[0], formats=fmts, timezone=zone).value
     if name == "date_format":
         return F.date_format(args[0], str(_literal(raw[1])))
     if name in ("year", "month"):
