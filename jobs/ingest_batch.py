@@ -346,6 +346,20 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
         good = frame.where(~F.col("_failed"))
         version = _commit(spark, lake, ds, good, batch_id, list(row.get("replace") or []), ingested_at, retry=retry)
         metrics["output_record_count"] = inputs - failed
+    except LakeportError:
+        raise
+    except Exception as exc:
+        # Spark failed under the batch (a file truncated past its first megabyte, a disk full,
+        # a lost executor): the batch fails with the JVM's reason, nothing is half-written.
+        reason = fs.jvm_message(exc)
+        unreadable = any(k in reason for k in ("EOFException", "Unexpected end of input", "ZipException",
+                                               "Not in GZIP format", "MalformedInputException"))
+        err = BatchError(
+            f"batch {batch_id} failed while Spark read or wrote it: {reason}"
+            + ("; a file is truncated or corrupt, re-export it" if unreadable else "; the Spark log on stderr has details"),
+            code="BATCH_FILE_UNREADABLE" if unreadable else "BATCH_SPARK_FAILURE", batch_id=batch_id)
+        _fail(spark, cfg, row, err, started=started, metrics={**metrics, "output_record_count": 0})
+        raise err from exc
     finally:
         lines.unpersist()
     done = {**row, **metrics, "status": "success", "completed_at": lk.utc_now(), "delta_version": version,

@@ -84,13 +84,31 @@ def head(spark: SparkSession, path: str, nbytes: int) -> bytes:
         codec = jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(_conf(spark)).getCodec(jpath)
         if codec is not None:
             stream = codec.createInputStream(stream)
-        buffer = jvm.java.io.ByteArrayOutputStream()
-        jvm.org.apache.hadoop.io.IOUtils.copyBytes(stream, buffer, nbytes, False)
-        return bytes(buffer.toByteArray())
+        # InputStream.readNBytes reads at most n bytes (IOUtils.copyBytes with an int picks the
+        # overload that copies the whole stream)
+        return bytes(stream.readNBytes(nbytes))
     except Exception as exc:
-        raise OSError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+        raise OSError(jvm_message(exc)) from exc
     finally:
         stream.close()
+
+
+def jvm_message(exc: BaseException) -> str:
+    """The Java exception's own one-line message (py4j's wrapper text says nothing useful)."""
+    java = getattr(exc, "java_exception", None)
+    if java is not None:
+        try:
+            cause = java
+            while cause.getCause() is not None:
+                cause = cause.getCause()
+            return str(cause.toString())
+        except Exception:  # the gateway may be gone; fall back to Python's text
+            pass
+    text = str(exc).strip()
+    for line in text.splitlines():
+        if "Exception" in line or "Error" in line:
+            return line.strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def mkdirs(spark: SparkSession, path: str) -> None:

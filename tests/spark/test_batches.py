@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 from datetime import datetime
 from pathlib import Path
 
@@ -240,3 +241,29 @@ def test_pipeline_has_no_python_udf(spark, mini, tmp_path):
     for node in ("BatchEvalPython", "ArrowEvalPython", "PythonUDF", "FlatMapGroupsInPandas", "MapInPandas"):
         assert node not in plan
     assert "Scan text" in plan or "FileScan text" in plan
+
+
+def test_gzip_truncated_past_the_first_megabyte_fails_cleanly(spark, mini, tmp_path):
+    rng = random.Random(1)  # incompressible text, so the cut lands megabytes into the file
+    rows = [json.dumps({"id": f"p{i}", "first_name": rng.randbytes(100).hex()}) for i in range(20000)]
+    data = gzip.compress(("\n".join(rows) + "\n").encode())
+    f = tmp_path / "cut.jsonl.gz"
+    f.write_bytes(data[: len(data) * 3 // 4])  # > 1 MB of text before the cut
+    with pytest.raises(BatchError) as info:
+        ib.ingest(spark, mini, "people", [str(f)])
+    assert info.value.code == "BATCH_FILE_UNREADABLE"
+    assert "truncated or corrupt" in info.value.message
+    assert not lk.is_delta(spark, lk.Lake(mini.lake_root).dataset_path("people"))
+    row = lk.get_batch(spark, lk.Lake(mini.lake_root), info.value.batch_id)
+    assert (row["status"], row["error_code"]) == ("failed", "BATCH_FILE_UNREADABLE")
+
+
+def test_error_threshold_count(spark, mini, tmp_path):
+    rows = [*ROWS, "bad", "bad"]
+    f = write_jsonl(tmp_path / "c.jsonl", rows)
+    with pytest.raises(BatchError) as info:
+        ib.ingest(spark, mini, "people_part", [f], partial={"error_threshold_count": 1})
+    assert info.value.code == "BATCH_THRESHOLD_EXCEEDED"
+    assert "2 records failed, above error_threshold_count 1" in info.value.message
+    ok = ib.ingest(spark, mini, "people_part", [f], partial={"error_threshold_count": 2})
+    assert (ok["status"], ok["metrics"]["outputRecordCount"], ok["metrics"]["failedRecordCount"]) == ("success", 3, 2)
