@@ -8,6 +8,7 @@ errors go to stderr.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -65,9 +66,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
         return 2
     cfg = _config(args)
     if args.json:
-        _emit({"valid": True, "config": str(config_path(args.config)), "datasets": sorted(cfg.datasets)})
+        _emit(
+            {
+                "valid": True,
+                "config": str(config_path(args.config)),
+                "datasets": sorted(cfg.datasets),
+            }
+        )
     else:
-        print(f"{config_path(args.config)}: valid ({len(cfg.datasets)} datasets: {', '.join(cfg.datasets)})")
+        print(
+            f"{config_path(args.config)}: valid ({len(cfg.datasets)} datasets: {', '.join(cfg.datasets)})"
+        )
     return 0
 
 
@@ -79,7 +88,11 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
         _emit(summary)
     else:
         for name, info in summary["files"].items():
-            extra = f" ({info['bad_records']} documented bad records)" if info.get("bad_records") else ""
+            extra = (
+                f" ({info['bad_records']} documented bad records)"
+                if info.get("bad_records")
+                else ""
+            )
             print(f"{name:10s} {info['records']:>9,d} records  {info['path']}{extra}")
     return 0
 
@@ -106,8 +119,15 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     spark = _spark(cfg)
     started = time.monotonic()
     try:
-        result = ingest_batch.ingest(spark, cfg, args.dataset, args.files, batch_id=args.batch_id,
-                                     replace=args.replace, partial=_partial_overrides(args))
+        result = ingest_batch.ingest(
+            spark,
+            cfg,
+            args.dataset,
+            args.files,
+            batch_id=args.batch_id,
+            replace=args.replace,
+            partial=_partial_overrides(args),
+        )
     except BatchError as exc:
         if exc.batch_id:
             _emit_batch(spark, cfg, exc.batch_id)
@@ -120,10 +140,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def _emit_batch(spark: Any, cfg: Any, batch_id: str) -> None:
     from jobs.storage import lake as lk
 
-    try:
+    with contextlib.suppress(LakeportError):  # the summary is a courtesy; the error follows
         _emit(lk.batch_summary(lk.get_batch(spark, lk.Lake(cfg.lake_root), batch_id)))
-    except LakeportError:
-        pass
 
 
 def _print_batch(args: argparse.Namespace, summary: dict[str, Any]) -> None:
@@ -133,8 +151,10 @@ def _print_batch(args: argparse.Namespace, summary: dict[str, Any]) -> None:
     m = summary["metrics"]
     print(f"batch {summary['batch_id']}  dataset={summary['dataset']}  status={summary['status']}")
     if m.get("inputRecordCount") is not None:
-        print(f"  records: {m['inputRecordCount']} in, {m['outputRecordCount']} landed, {m['failedRecordCount']} failed"
-              f" ({m.get('warningRecordCount') or 0} with warnings); files: {m['inputFileCount']}, bytes: {m['inputByteSize']}")
+        print(
+            f"  records: {m['inputRecordCount']} in, {m['outputRecordCount']} landed, {m['failedRecordCount']} failed"
+            f" ({m.get('warningRecordCount') or 0} with warnings); files: {m['inputFileCount']}, bytes: {m['inputByteSize']}"
+        )
     for code, n in summary.get("errorSummary", {}).items():
         print(f"  {code:32s} {n}")
     if summary.get("error"):
@@ -149,8 +169,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
     spark = _spark(cfg)
     action = args.batch_command
     if action == "create":
-        summary = ingest_batch.create_batch(spark, cfg, args.dataset, batch_id=args.batch_id, input_format=args.format,
-                                            replace=args.replace, partial=_partial_overrides(args))
+        summary = ingest_batch.create_batch(
+            spark,
+            cfg,
+            args.dataset,
+            batch_id=args.batch_id,
+            input_format=args.format,
+            replace=args.replace,
+            partial=_partial_overrides(args),
+        )
     elif action == "upload":
         summary = ingest_batch.upload(spark, cfg, args.batch_id, args.files)
     elif action == "complete":
@@ -168,14 +195,18 @@ def cmd_batch(args: argparse.Namespace) -> int:
         df = lk.batches(spark, lk.Lake(cfg.lake_root))
         if args.dataset:
             df = df.where(df.dataset == args.dataset)
-        rows = [lk.batch_summary(r.asDict(recursive=True)) for r in df.orderBy("created_at").collect()]
+        rows = [
+            lk.batch_summary(r.asDict(recursive=True)) for r in df.orderBy("created_at").collect()
+        ]
         if args.json:
             _emit({"batches": rows})
         else:
             for r in rows:
                 m = r["metrics"]
-                print(f"{r['batch_id']:32s} {r['dataset']:12s} {r['status']:10s} "
-                      f"in={m['inputRecordCount']} out={m['outputRecordCount']} failed={m['failedRecordCount']}")
+                print(
+                    f"{r['batch_id']:32s} {r['dataset']:12s} {r['status']:10s} "
+                    f"in={m['inputRecordCount']} out={m['outputRecordCount']} failed={m['failedRecordCount']}"
+                )
         return 0
     elif action == "errors":
         df = ingest_batch.batch_errors(spark, cfg, args.batch_id, code=args.code)
@@ -186,7 +217,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
         else:
             for r in rows:
                 codes = ", ".join(f"{e['code']}({e['field'] or '-'})" for e in r["errors"])
-                print(f"{r['source_file'].rsplit('/', 1)[-1]}:{r['line']}  {codes}  {r['raw'][:80]}")
+                print(
+                    f"{r['source_file'].rsplit('/', 1)[-1]}:{r['line']}  {codes}  {r['raw'][:80]}"
+                )
         return 0
     else:  # pragma: no cover - argparse restricts the choices
         raise AssertionError(action)
@@ -205,7 +238,9 @@ def cmd_datasets(args: argparse.Namespace) -> int:
             _emit({"datasets": rows})
         else:
             for r in rows:
-                print(f"{r['name']:12s} rows={r['rows']!s:>9s} version={r['version']!s:>4s} last_batch={r['lastBatch']}  {r['path']}")
+                print(
+                    f"{r['name']:12s} rows={r['rows']!s:>9s} version={r['version']!s:>4s} last_batch={r['lastBatch']}  {r['path']}"
+                )
         return 0
     df = inspect_lake.preview(spark, cfg, args.name, args.limit)
     if args.json:
@@ -228,49 +263,111 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", help="config file (default: $LAKEPORT_CONFIG or conf/lakeport.yaml)")
+    common.add_argument(
+        "--config", help="config file (default: $LAKEPORT_CONFIG or conf/lakeport.yaml)"
+    )
     common.add_argument("--lake", help="lake root, overriding lake.root (also $LAKEPORT_LAKE)")
     common.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
 
     parser = argparse.ArgumentParser(
-        prog="lakeport", description="Customer-data ingestion on Spark and Delta Lake.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter, parents=[common],
+        prog="lakeport",
+        description="Customer-data ingestion on Spark and Delta Lake.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help_text, parents=[common], description=help_text,
-                              epilog=f"example:\n  {example}", formatter_class=argparse.RawDescriptionHelpFormatter)
+        return sub.add_parser(
+            name,
+            help=help_text,
+            parents=[common],
+            description=help_text,
+            epilog=f"example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
 
-    p = add("validate", "check lakeport.yaml, every schema and mapping, without starting Spark", "lakeport validate --config conf/lakeport.yaml")
+    p = add(
+        "validate",
+        "check lakeport.yaml, every schema and mapping, without starting Spark",
+        "lakeport validate --config conf/lakeport.yaml",
+    )
     p.set_defaults(func=cmd_validate)
 
-    p = add("sample-data", "write the Luma sample feeds (deterministic, fictional)", "lakeport sample-data --out sample-data --scale 10")
+    p = add(
+        "sample-data",
+        "write the Luma sample feeds (deterministic, fictional)",
+        "lakeport sample-data --out sample-data --scale 10",
+    )
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--scale", type=int, default=1, help="multiply row counts (1000 -> 1M loyalty rows)")
+    p.add_argument(
+        "--scale", type=int, default=1, help="multiply row counts (1000 -> 1M loyalty rows)"
+    )
     p.set_defaults(func=cmd_sample_data)
 
     def partial_flags(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--partial", dest="partial", action="store_true", default=None, help="turn partial ingestion on")
-        q.add_argument("--no-partial", dest="partial", action="store_false", help="turn partial ingestion off")
-        q.add_argument("--error-threshold-percent", type=float, help="fail the batch above this % of failed records")
-        q.add_argument("--error-threshold-count", type=int, help="fail the batch above this many failed records")
-        q.add_argument("--diagnostics", dest="diagnostics", action="store_true", default=None,
-                       help="keep failed records in system/errors (the dataset's setting otherwise)")
-        q.add_argument("--no-diagnostics", dest="diagnostics", action="store_false",
-                       help="keep only counts and the error summary, not the failed records")
+        q.add_argument(
+            "--partial",
+            dest="partial",
+            action="store_true",
+            default=None,
+            help="turn partial ingestion on",
+        )
+        q.add_argument(
+            "--no-partial", dest="partial", action="store_false", help="turn partial ingestion off"
+        )
+        q.add_argument(
+            "--error-threshold-percent",
+            type=float,
+            help="fail the batch above this % of failed records",
+        )
+        q.add_argument(
+            "--error-threshold-count",
+            type=int,
+            help="fail the batch above this many failed records",
+        )
+        q.add_argument(
+            "--diagnostics",
+            dest="diagnostics",
+            action="store_true",
+            default=None,
+            help="keep failed records in system/errors (the dataset's setting otherwise)",
+        )
+        q.add_argument(
+            "--no-diagnostics",
+            dest="diagnostics",
+            action="store_false",
+            help="keep only counts and the error summary, not the failed records",
+        )
 
-    p = add("ingest", "create, upload and complete a batch in one step", "lakeport ingest --dataset loyalty sample-data/loyalty.jsonl")
+    p = add(
+        "ingest",
+        "create, upload and complete a batch in one step",
+        "lakeport ingest --dataset loyalty sample-data/loyalty.jsonl",
+    )
     p.add_argument("--dataset", required=True)
-    p.add_argument("--batch-id", help="idempotency key: re-running the same id never duplicates rows")
-    p.add_argument("--replace", nargs="+", default=[], metavar="BATCH_ID", help="batches whose rows this batch replaces")
+    p.add_argument(
+        "--batch-id", help="idempotency key: re-running the same id never duplicates rows"
+    )
+    p.add_argument(
+        "--replace",
+        nargs="+",
+        default=[],
+        metavar="BATCH_ID",
+        help="batches whose rows this batch replaces",
+    )
     partial_flags(p)
     p.add_argument("files", nargs="+", help="files, directories or globs (local or any Hadoop URI)")
     p.set_defaults(func=cmd_ingest)
 
-    p = add("batch", "batch lifecycle: create, upload, complete, abort, status, list, errors", "lakeport batch status <batch-id>")
+    p = add(
+        "batch",
+        "batch lifecycle: create, upload, complete, abort, status, list, errors",
+        "lakeport batch status <batch-id>",
+    )
     bsub = p.add_subparsers(dest="batch_command", required=True, metavar="ACTION")
     q = bsub.add_parser("create", parents=[common], help="open a batch")
     q.add_argument("--dataset", required=True)
@@ -281,8 +378,11 @@ def build_parser() -> argparse.ArgumentParser:
     q = bsub.add_parser("upload", parents=[common], help="copy files into an open batch")
     q.add_argument("batch_id")
     q.add_argument("files", nargs="+")
-    for action, text in (("complete", "process an open batch (safe to retry)"), ("abort", "abort an open batch"),
-                         ("status", "show a batch's status, metrics and error summary")):
+    for action, text in (
+        ("complete", "process an open batch (safe to retry)"),
+        ("abort", "abort an open batch"),
+        ("status", "show a batch's status, metrics and error summary"),
+    ):
         q = bsub.add_parser(action, parents=[common], help=text)
         q.add_argument("batch_id")
     q = bsub.add_parser("list", parents=[common], help="list batches")
@@ -294,7 +394,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--limit", type=int, default=1000)
     p.set_defaults(func=cmd_batch)
 
-    p = add("datasets", "look at the lake: list datasets, preview rows", "lakeport datasets preview loyalty --limit 5")
+    p = add(
+        "datasets",
+        "look at the lake: list datasets, preview rows",
+        "lakeport datasets preview loyalty --limit 5",
+    )
     dsub = p.add_subparsers(dest="datasets_command", required=True, metavar="ACTION")
     dsub.add_parser("list", parents=[common], help="name, rows, Delta version, path, last batch")
     q = dsub.add_parser("preview", parents=[common], help="the first rows of a dataset")
@@ -303,7 +407,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--vertical", action="store_true")
     p.set_defaults(func=cmd_datasets)
 
-    p = add("demo", "generate sample data and ingest it into ./lake; print a summary", "lakeport demo")
+    p = add(
+        "demo", "generate sample data and ingest it into ./lake; print a summary", "lakeport demo"
+    )
     p.add_argument("--out", default="sample-data", help="where the sample feeds are written")
     p.set_defaults(func=cmd_demo)
     return parser
@@ -316,8 +422,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: 2 for usage errors, 0 for --help
         return int(exc.code or 0)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     logging.getLogger("py4j").setLevel(logging.WARNING)
     try:
         return int(args.func(args))

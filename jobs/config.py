@@ -1159,7 +1159,9 @@ def load_config(
     if problems:
         raise ConfigError(list(dict.fromkeys(problems)))
     root = lake_root or os.environ.get("LAKEPORT_LAKE") or top.lake.root
-    return Config(path=cfg_path, lake_root=root, spark=top.spark, datasets=datasets, events=top.events)
+    return Config(
+        path=cfg_path, lake_root=root, spark=top.spark, datasets=datasets, events=top.events
+    )
 
 
 def validate_tree(path: str | os.PathLike[str] | None = None) -> list[str]:

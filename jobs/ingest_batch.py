@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from jobs.config import Config, Dataset, PartialIngestion, ReaderOptions
 from jobs.errors import BatchError, BatchStateError, LakeportError, UsageError
-from jobs.storage import fs, lake as lk, readers
+from jobs.storage import fs, readers
+from jobs.storage import lake as lk
 from jobs.transforms.mapping import apply_mapping, resolve_mapping
 
 if TYPE_CHECKING:
@@ -57,9 +58,17 @@ def _options(ds: Dataset, overrides: dict[str, Any] | None) -> ReaderOptions:
 # --------------------------------------------------------------------------------------------
 
 
-def create_batch(spark: SparkSession, cfg: Config, dataset: str, *, batch_id: str | None = None,
-                 input_format: str | None = None, replace: list[str] | None = None,
-                 options: dict[str, Any] | None = None, partial: dict[str, Any] | None = None) -> dict[str, Any]:
+def create_batch(
+    spark: SparkSession,
+    cfg: Config,
+    dataset: str,
+    *,
+    batch_id: str | None = None,
+    input_format: str | None = None,
+    replace: list[str] | None = None,
+    options: dict[str, Any] | None = None,
+    partial: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Open a batch (status ``loading``) for ``dataset``; files are uploaded into it next.
 
     Example:
@@ -71,19 +80,33 @@ def create_batch(spark: SparkSession, cfg: Config, dataset: str, *, batch_id: st
     batch_id = batch_id or new_batch_id()
     fmt = input_format or ds.config.format
     if fmt != ds.config.format:
-        raise UsageError(f"dataset {dataset!r} takes format {ds.config.format!r}, not {fmt!r}; "
-                         "change 'format' in lakeport.yaml or convert the files")
+        raise UsageError(
+            f"dataset {dataset!r} takes format {ds.config.format!r}, not {fmt!r}; "
+            "change 'format' in lakeport.yaml or convert the files"
+        )
     try:
         existing = lk.get_batch(spark, lake, batch_id)
     except LakeportError:
         existing = None
     if existing is not None:
-        raise BatchStateError(f"batch {batch_id} already exists (status {existing['status']}); choose another id")
+        raise BatchStateError(
+            f"batch {batch_id} already exists (status {existing['status']}); choose another id"
+        )
     settings = {"options": options or {}, "partial": partial or {}}
-    lk.record_batch(spark, lake, {
-        "batch_id": batch_id, "dataset": dataset, "status": "loading", "input_format": fmt,
-        "files": [], "replace": list(replace or []), "created_at": lk.utc_now(), "options": json.dumps(settings),
-    })
+    lk.record_batch(
+        spark,
+        lake,
+        {
+            "batch_id": batch_id,
+            "dataset": dataset,
+            "status": "loading",
+            "input_format": fmt,
+            "files": [],
+            "replace": list(replace or []),
+            "created_at": lk.utc_now(),
+            "options": json.dumps(settings),
+        },
+    )
     return lk.batch_summary(lk.get_batch(spark, lake, batch_id))
 
 
@@ -97,8 +120,10 @@ def upload(spark: SparkSession, cfg: Config, batch_id: str, files: list[str]) ->
     lake = lk.Lake(cfg.lake_root)
     row = lk.get_batch(spark, lake, batch_id)
     if row["status"] != "loading":
-        raise BatchStateError(f"batch {batch_id} is {row['status']}; files can only be uploaded into a "
-                              "loading batch. Create a new batch.")
+        raise BatchStateError(
+            f"batch {batch_id} is {row['status']}; files can only be uploaded into a "
+            "loading batch. Create a new batch."
+        )
     found = _list(spark, files, batch_id)
     staged = list(row["files"] or [])
     for f in found:
@@ -117,7 +142,9 @@ def abort(spark: SparkSession, cfg: Config, batch_id: str) -> dict[str, Any]:
     if row["status"] == "aborted":
         return lk.batch_summary(row)
     if row["status"] != "loading":
-        raise BatchStateError(f"batch {batch_id} is {row['status']}; only a loading batch can be aborted")
+        raise BatchStateError(
+            f"batch {batch_id} is {row['status']}; only a loading batch can be aborted"
+        )
     fs.delete(spark, lake.staging_path(batch_id))
     lk.record_batch(spark, lake, {**row, "status": "aborted", "completed_at": lk.utc_now()})
     return lk.batch_summary(lk.get_batch(spark, lake, batch_id))
@@ -135,15 +162,25 @@ def complete(spark: SparkSession, cfg: Config, batch_id: str) -> dict[str, Any]:
     if row["status"] == "success":
         return lk.batch_summary(row)
     if row["status"] == "aborted":
-        raise BatchStateError(f"batch {batch_id} was aborted; it cannot be completed. Create a new batch.")
+        raise BatchStateError(
+            f"batch {batch_id} was aborted; it cannot be completed. Create a new batch."
+        )
     if not row["files"]:
         raise BatchStateError(f"batch {batch_id} has no files; upload files before completing it")
     return _process(spark, cfg, row)
 
 
-def ingest(spark: SparkSession, cfg: Config, dataset: str, files: list[str], *, batch_id: str | None = None,
-           replace: list[str] | None = None, options: dict[str, Any] | None = None,
-           partial: dict[str, Any] | None = None) -> dict[str, Any]:
+def ingest(
+    spark: SparkSession,
+    cfg: Config,
+    dataset: str,
+    files: list[str],
+    *,
+    batch_id: str | None = None,
+    replace: list[str] | None = None,
+    options: dict[str, Any] | None = None,
+    partial: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Create, fill and complete a batch in one step; files are read where they are.
 
     Re-running with the same ``batch_id`` never duplicates rows: a successful batch is returned as
@@ -152,18 +189,24 @@ def ingest(spark: SparkSession, cfg: Config, dataset: str, files: list[str], *, 
     lake = lk.Lake(cfg.lake_root)
     if batch_id:
         try:
-            row = lk.get_batch(spark, lake, batch_id)
+            existing: dict[str, Any] | None = lk.get_batch(spark, lake, batch_id)
         except LakeportError:
-            row = None
-        if row is not None:
-            if row["dataset"] != dataset:
-                raise UsageError(f"batch {batch_id} belongs to dataset {row['dataset']!r}, not {dataset!r}")
+            existing = None
+        if existing is not None:
+            if existing["dataset"] != dataset:
+                raise UsageError(
+                    f"batch {batch_id} belongs to dataset {existing['dataset']!r}, not {dataset!r}"
+                )
             return complete(spark, cfg, batch_id)
     ds = cfg.dataset(dataset)
     batch_id = batch_id or new_batch_id()
     row: dict[str, Any] = {
-        "batch_id": batch_id, "dataset": dataset, "input_format": ds.config.format, "files": [],
-        "replace": list(replace or []), "created_at": lk.utc_now(),
+        "batch_id": batch_id,
+        "dataset": dataset,
+        "input_format": ds.config.format,
+        "files": [],
+        "replace": list(replace or []),
+        "created_at": lk.utc_now(),
         "options": json.dumps({"options": options or {}, "partial": partial or {}}),
     }
     try:
@@ -181,24 +224,46 @@ def _list(spark: SparkSession, files: list[str], batch_id: str) -> list[fs.FileI
         try:
             found.extend(fs.list_files(spark, [pattern]))
         except FileNotFoundError as exc:
-            raise BatchError(f"{pattern}: no such file; check the path (globs and directories are allowed)",
-                             code="BATCH_FILE_NOT_FOUND", batch_id=batch_id) from exc
+            raise BatchError(
+                f"{pattern}: no such file; check the path (globs and directories are allowed)",
+                code="BATCH_FILE_NOT_FOUND",
+                batch_id=batch_id,
+            ) from exc
         except Exception as exc:
             text = str(exc)
             if "AccessDenied" in text or "Permission denied" in text:
-                raise BatchError(f"{pattern}: permission denied; grant read access to lakeport's user",
-                                 code="BATCH_PERMISSION_DENIED", batch_id=batch_id) from exc
+                raise BatchError(
+                    f"{pattern}: permission denied; grant read access to lakeport's user",
+                    code="BATCH_PERMISSION_DENIED",
+                    batch_id=batch_id,
+                ) from exc
             raise
     if not found:
-        raise BatchError("no input files; give at least one file", code="BATCH_FILE_NOT_FOUND", batch_id=batch_id)
+        raise BatchError(
+            "no input files; give at least one file", code="BATCH_FILE_NOT_FOUND", batch_id=batch_id
+        )
     return found
 
 
-def _fail(spark: SparkSession, cfg: Config, row: dict[str, Any], exc: BatchError, *, started: datetime,
-          metrics: dict[str, Any] | None = None) -> None:
+def _fail(
+    spark: SparkSession,
+    cfg: Config,
+    row: dict[str, Any],
+    exc: BatchError,
+    *,
+    started: datetime,
+    metrics: dict[str, Any] | None = None,
+) -> None:
     done = lk.utc_now()
-    failed = {**row, **(metrics or {}), "status": "failed", "error_code": exc.code, "error_message": exc.message,
-              "started_at": started, "completed_at": done}
+    failed = {
+        **row,
+        **(metrics or {}),
+        "status": "failed",
+        "error_code": exc.code,
+        "error_message": exc.message,
+        "started_at": started,
+        "completed_at": done,
+    }
     lk.record_batch(spark, lk.Lake(cfg.lake_root), failed)
     _event(spark, cfg, failed)
 
@@ -214,10 +279,15 @@ def _event(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> None:
         # one event per attempt: a failed batch that is retried reports each outcome
         "event_id": f"{row['batch_id']}:{status}:{(row.get('started_at') or lk.utc_now()):%Y%m%dT%H%M%S%f}",
         "event_type": "ing_load_success" if status == "success" else "ing_load_failure",
-        "batch_id": row["batch_id"], "dataset": row["dataset"], "status": status,
-        "input_format": row.get("input_format"), "started_at": row.get("started_at"),
-        "completed_at": row.get("completed_at"), "success_count": row.get("output_record_count") or 0,
-        "failed_count": row.get("failed_record_count") or 0, "error_summary": row.get("error_summary") or {},
+        "batch_id": row["batch_id"],
+        "dataset": row["dataset"],
+        "status": status,
+        "input_format": row.get("input_format"),
+        "started_at": row.get("started_at"),
+        "completed_at": row.get("completed_at"),
+        "success_count": row.get("output_record_count") or 0,
+        "failed_count": row.get("failed_record_count") or 0,
+        "error_summary": row.get("error_summary") or {},
         "emitted_at": lk.utc_now(),
     }
     lk.emit_event(spark, lk.Lake(cfg.lake_root), event)
@@ -225,9 +295,17 @@ def _event(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> None:
     if hook is not None:
         secret = os.environ.get(hook.secret_env) if hook.secret_env else None
         if hook.secret_env and not secret:
-            log.warning("events.webhook.secret_env names %s, which is not set; sending unsigned", hook.secret_env)
-        notify.deliver(hook.url, secret, notify.event_payload(event), attempts=hook.attempts,
-                       timeout=hook.timeout_seconds)
+            log.warning(
+                "events.webhook.secret_env names %s, which is not set; sending unsigned",
+                hook.secret_env,
+            )
+        notify.deliver(
+            hook.url,
+            secret,
+            notify.event_payload(event),
+            attempts=hook.attempts,
+            timeout=hook.timeout_seconds,
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,8 +313,13 @@ def _event(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def validated_frame(spark: SparkSession, ds: Dataset, files: list[fs.FileInfo], options: ReaderOptions,
-                    batch_id: str | None = None) -> tuple[DataFrame, dict[str, Any]]:
+def validated_frame(
+    spark: SparkSession,
+    ds: Dataset,
+    files: list[fs.FileInfo],
+    options: ReaderOptions,
+    batch_id: str | None = None,
+) -> tuple[DataFrame, dict[str, Any]]:
     """The batch as one frame: target columns, ``_errors``, ``_warnings`` and the position columns.
 
     Pure up to the read: no action runs except the small header/sample reads on the driver.
@@ -252,14 +335,26 @@ def validated_frame(spark: SparkSession, ds: Dataset, files: list[fs.FileInfo], 
     resolve = readers.resolver(source, fmt, info)
     keep = ["_raw", "_source_file", "_parse_error", "_block", "_row", "_skip"]
     mapped = apply_mapping(source, plan, ds.schema_spec, resolve, ds.mapping.timezone, keep=keep)
-    parse_error = F.array(F.struct(
-        F.col("_parse_error").alias("code"), F.lit(None).cast("string").alias("field"),
-        F.when(F.col("_parse_error") == "PARSE_MALFORMED_JSON", F.lit("the line is not a JSON object"))
-        .otherwise(F.lit("the row does not have as many fields as the header")).alias("message"),
-    ))
+    parse_error = F.array(
+        F.struct(
+            F.col("_parse_error").alias("code"),
+            F.lit(None).cast("string").alias("field"),
+            F.when(
+                F.col("_parse_error") == "PARSE_MALFORMED_JSON",
+                F.lit("the line is not a JSON object"),
+            )
+            .otherwise(F.lit("the row does not have as many fields as the header"))
+            .alias("message"),
+        )
+    )
     empty = F.array().cast(lk.ERROR_STRUCT)
-    mapped = mapped.withColumn("_errors", F.when(F.col("_parse_error").isNotNull(), parse_error).otherwise(F.col("_errors")))
-    mapped = mapped.withColumn("_warnings", F.when(F.col("_parse_error").isNotNull(), empty).otherwise(F.col("_warnings")))
+    mapped = mapped.withColumn(
+        "_errors",
+        F.when(F.col("_parse_error").isNotNull(), parse_error).otherwise(F.col("_errors")),
+    )
+    mapped = mapped.withColumn(
+        "_warnings", F.when(F.col("_parse_error").isNotNull(), empty).otherwise(F.col("_warnings"))
+    )
     return mapped.drop("_parse_error"), plan.summary()
 
 
@@ -267,15 +362,21 @@ def _threshold_exceeded(partial: PartialIngestion, inputs: int, failed: int) -> 
     if failed == 0:
         return None
     if not partial.enabled:
-        return (f"{failed} of {inputs} records failed and partial ingestion is off; fix the records "
-                "(lakeport batch errors <id>) or enable partial_ingestion for the dataset")
+        return (
+            f"{failed} of {inputs} records failed and partial ingestion is off; fix the records "
+            "(lakeport batch errors <id>) or enable partial_ingestion for the dataset"
+        )
     percent = failed / inputs * 100 if inputs else 100.0
     if percent > partial.error_threshold_percent:
-        return (f"{failed} of {inputs} records failed ({percent:.2f}%), above error_threshold_percent "
-                f"{partial.error_threshold_percent:g}; see 'lakeport batch errors <id>'")
+        return (
+            f"{failed} of {inputs} records failed ({percent:.2f}%), above error_threshold_percent "
+            f"{partial.error_threshold_percent:g}; see 'lakeport batch errors <id>'"
+        )
     if partial.error_threshold_count is not None and failed > partial.error_threshold_count:
-        return (f"{failed} records failed, above error_threshold_count {partial.error_threshold_count}; "
-                "see 'lakeport batch errors <id>'")
+        return (
+            f"{failed} records failed, above error_threshold_count {partial.error_threshold_count}; "
+            "see 'lakeport batch errors <id>'"
+        )
     return None
 
 
@@ -300,11 +401,17 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
     try:
         files = fs.list_files(spark, list(row["files"]))
     except FileNotFoundError as exc:
-        err = BatchError(f"{exc}: the batch's file is gone; upload it again into a new batch",
-                         code="BATCH_FILE_NOT_FOUND", batch_id=batch_id)
+        err = BatchError(
+            f"{exc}: the batch's file is gone; upload it again into a new batch",
+            code="BATCH_FILE_NOT_FOUND",
+            batch_id=batch_id,
+        )
         _fail(spark, cfg, row, err, started=started)
         raise err from exc
-    metrics: dict[str, Any] = {"input_file_count": len(files), "input_byte_size": sum(f.size for f in files)}
+    metrics: dict[str, Any] = {
+        "input_file_count": len(files),
+        "input_byte_size": sum(f.size for f in files),
+    }
     try:
         frame, report = validated_frame(spark, ds, files, options, batch_id)
     except BatchError as exc:
@@ -321,30 +428,74 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
             F.sum((~F.col("_failed") & (F.size("_warnings") > 0)).cast("long")).alias("warned"),
         ).first()
         assert counts is not None
-        inputs, failed, warned = int(counts["n"]), int(counts["failed"] or 0), int(counts["warned"] or 0)
+        inputs, failed, warned = (
+            int(counts["n"]),
+            int(counts["failed"] or 0),
+            int(counts["warned"] or 0),
+        )
         summary: dict[str, int] = {}
         if failed or warned:
-            codes = (frame.where("_failed").select(F.explode("_errors.code").alias("code"))
-                     .groupBy("code").count().collect())
+            codes = (
+                frame.where("_failed")
+                .select(F.explode("_errors.code").alias("code"))
+                .groupBy("code")
+                .count()
+                .collect()
+            )
             summary = {r["code"]: int(r["count"]) for r in codes}
-        metrics.update({"input_record_count": inputs, "failed_record_count": failed,
-                        "warning_record_count": warned, "error_summary": summary})
+        metrics.update(
+            {
+                "input_record_count": inputs,
+                "failed_record_count": failed,
+                "warning_record_count": warned,
+                "error_summary": summary,
+            }
+        )
         if inputs == 0:
-            exc = BatchError("the files hold no records; check the format and the files",
-                             code="BATCH_NO_RECORDS", batch_id=batch_id)
-            _fail(spark, cfg, row, exc, started=started, metrics={**metrics, "output_record_count": 0})
-            raise exc
+            empty = BatchError(
+                "the files hold no records; check the format and the files",
+                code="BATCH_NO_RECORDS",
+                batch_id=batch_id,
+            )
+            _fail(
+                spark,
+                cfg,
+                row,
+                empty,
+                started=started,
+                metrics={**metrics, "output_record_count": 0},
+            )
+            raise empty
         ingested_at = lk.utc_now()
         if diagnostics and (failed or warned):
             _write_errors(spark, lake, lines, ds.name, batch_id, ingested_at, replace=retry)
         reason = _threshold_exceeded(partial, inputs, failed)
         if reason:
-            exc = BatchError(f"batch {batch_id} failed: {reason}", code="BATCH_THRESHOLD_EXCEEDED" if partial.enabled
-                             else "BATCH_ROW_ERRORS", batch_id=batch_id)
-            _fail(spark, cfg, row, exc, started=started, metrics={**metrics, "output_record_count": 0})
-            raise exc
+            over = BatchError(
+                f"batch {batch_id} failed: {reason}",
+                code="BATCH_THRESHOLD_EXCEEDED" if partial.enabled else "BATCH_ROW_ERRORS",
+                batch_id=batch_id,
+            )
+            _fail(
+                spark,
+                cfg,
+                row,
+                over,
+                started=started,
+                metrics={**metrics, "output_record_count": 0},
+            )
+            raise over
         good = frame.where(~F.col("_failed"))
-        version = _commit(spark, lake, ds, good, batch_id, list(row.get("replace") or []), ingested_at, retry=retry)
+        version = _commit(
+            spark,
+            lake,
+            ds,
+            good,
+            batch_id,
+            list(row.get("replace") or []),
+            ingested_at,
+            retry=retry,
+        )
         metrics["output_record_count"] = inputs - failed
     except LakeportError:
         raise
@@ -352,25 +503,55 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
         # Spark failed under the batch (a file truncated past its first megabyte, a disk full,
         # a lost executor): the batch fails with the JVM's reason, nothing is half-written.
         reason = fs.jvm_message(exc)
-        unreadable = any(k in reason for k in ("EOFException", "Unexpected end of input", "ZipException",
-                                               "Not in GZIP format", "MalformedInputException"))
+        unreadable = any(
+            k in reason
+            for k in (
+                "EOFException",
+                "Unexpected end of input",
+                "ZipException",
+                "Not in GZIP format",
+                "MalformedInputException",
+            )
+        )
         err = BatchError(
             f"batch {batch_id} failed while Spark read or wrote it: {reason}"
-            + ("; a file is truncated or corrupt, re-export it" if unreadable else "; the Spark log on stderr has details"),
-            code="BATCH_FILE_UNREADABLE" if unreadable else "BATCH_SPARK_FAILURE", batch_id=batch_id)
+            + (
+                "; a file is truncated or corrupt, re-export it"
+                if unreadable
+                else "; the Spark log on stderr has details"
+            ),
+            code="BATCH_FILE_UNREADABLE" if unreadable else "BATCH_SPARK_FAILURE",
+            batch_id=batch_id,
+        )
         _fail(spark, cfg, row, err, started=started, metrics={**metrics, "output_record_count": 0})
         raise err from exc
     finally:
         lines.unpersist()
-    done = {**row, **metrics, "status": "success", "completed_at": lk.utc_now(), "delta_version": version,
-            "error_code": None, "error_message": None}
+    done = {
+        **row,
+        **metrics,
+        "status": "success",
+        "completed_at": lk.utc_now(),
+        "delta_version": version,
+        "error_code": None,
+        "error_message": None,
+    }
     lk.record_batch(spark, lake, done)
     _event(spark, cfg, done)
     return lk.batch_summary(done)
 
 
-def _commit(spark: SparkSession, lake: lk.Lake, ds: Dataset, good: DataFrame, batch_id: str,
-            replace: list[str], ingested_at: datetime, *, retry: bool = True) -> int | None:
+def _commit(
+    spark: SparkSession,
+    lake: lk.Lake,
+    ds: Dataset,
+    good: DataFrame,
+    batch_id: str,
+    replace: list[str],
+    ingested_at: datetime,
+    *,
+    retry: bool = True,
+) -> int | None:
     """Write the good rows in one Delta commit; a retry or a replay replaces this batch id (and ``replace``)."""
     from pyspark.sql import functions as F
 
@@ -392,17 +573,31 @@ def _commit(spark: SparkSession, lake: lk.Lake, ds: Dataset, good: DataFrame, ba
             lk.append_rows(rows, path, merge_schema=merge)
     except Exception as exc:
         text = str(exc)
-        if "DELTA_FAILED_TO_MERGE_FIELDS" in text or "schema mismatch" in text.lower() or "DELTA_METADATA_MISMATCH" in text:
+        if (
+            "DELTA_FAILED_TO_MERGE_FIELDS" in text
+            or "schema mismatch" in text.lower()
+            or "DELTA_METADATA_MISMATCH" in text
+        ):
             raise BatchError(
                 f"dataset {ds.name}: the schema in {ds.schema_file} no longer matches the Delta table at {path}; "
                 "set schema_evolution: add_columns for the dataset to add new fields",
-                code="BATCH_SCHEMA_MISMATCH", batch_id=batch_id) from exc
+                code="BATCH_SCHEMA_MISMATCH",
+                batch_id=batch_id,
+            ) from exc
         raise
     return lk.delta_version(spark, path)
 
 
-def _write_errors(spark: SparkSession, lake: lk.Lake, lines: DataFrame, dataset: str, batch_id: str,
-                  recorded_at: datetime, *, replace: bool = True) -> None:
+def _write_errors(
+    spark: SparkSession,
+    lake: lk.Lake,
+    lines: DataFrame,
+    dataset: str,
+    batch_id: str,
+    recorded_at: datetime,
+    *,
+    replace: bool = True,
+) -> None:
     """Failed records (and warnings of landed ones) to ``system/errors``, with line numbers.
 
     A line number is the lines of the file's earlier splits plus the line's place in its own split;
@@ -414,14 +609,20 @@ def _write_errors(spark: SparkSession, lake: lk.Lake, lines: DataFrame, dataset:
 
     flagged = lines.where(~F.col("_skip") & (F.col("_failed") | (F.size("_warnings") > 0)))
     line_based = lines.where(F.col("_block").isNotNull())
-    blocks = (line_based.groupBy("_source_file", "_block")
-              .agg(F.count(F.lit(1)).alias("_n"), F.min("_row").alias("_first")))
-    earlier = Window.partitionBy("_source_file").orderBy("_block").rowsBetween(Window.unboundedPreceding, -1)
+    blocks = line_based.groupBy("_source_file", "_block").agg(
+        F.count(F.lit(1)).alias("_n"), F.min("_row").alias("_first")
+    )
+    earlier = (
+        Window.partitionBy("_source_file")
+        .orderBy("_block")
+        .rowsBetween(Window.unboundedPreceding, -1)
+    )
     blocks = blocks.withColumn("_before", F.coalesce(F.sum("_n").over(earlier), F.lit(0)))
     positioned = flagged.join(blocks, on=["_source_file", "_block"], how="left")
     # _row is a monotonically increasing id: consecutive within a split. Parquet's _row is its row index.
-    line = F.when(F.col("_block").isNotNull(), F.col("_before") + F.col("_row") - F.col("_first") + 1) \
-        .otherwise(F.col("_row") + 1)
+    line = F.when(
+        F.col("_block").isNotNull(), F.col("_before") + F.col("_row") - F.col("_first") + 1
+    ).otherwise(F.col("_row") + 1)
     out = positioned.select(
         F.lit(batch_id).alias("batch_id"),
         F.lit(dataset).alias("dataset"),
@@ -438,14 +639,22 @@ def _write_errors(spark: SparkSession, lake: lk.Lake, lines: DataFrame, dataset:
         lk.append_rows(out, lake.system_path("errors"))
 
 
-def batch_errors(spark: SparkSession, cfg: Config, batch_id: str, *, code: str | None = None,
-                 severity: str | None = "error") -> DataFrame:
+def batch_errors(
+    spark: SparkSession,
+    cfg: Config,
+    batch_id: str,
+    *,
+    code: str | None = None,
+    severity: str | None = "error",
+) -> DataFrame:
     """The failed records of a batch, ordered by file and line; optionally one error code only."""
     from pyspark.sql import functions as F
 
     lake = lk.Lake(cfg.lake_root)
     lk.get_batch(spark, lake, batch_id)  # NotFoundError for an unknown batch
-    df = lk.read_table(spark, lake.system_path("errors"), lk.ERRORS_DDL).where(F.col("batch_id") == batch_id)
+    df = lk.read_table(spark, lake.system_path("errors"), lk.ERRORS_DDL).where(
+        F.col("batch_id") == batch_id
+    )
     if severity:
         df = df.where(F.col("severity") == severity)
     if code:

@@ -24,14 +24,26 @@ def list_datasets(spark: SparkSession, cfg: Config) -> list[dict[str, Any]]:
 
     lake = lk.Lake(cfg.lake_root)
     done = lk.batches(spark, lake).where(F.col("status") == "success")
-    last = {r["dataset"]: r["batch_id"] for r in
-            done.groupBy("dataset").agg(F.max_by("batch_id", "completed_at").alias("batch_id")).collect()}
+    last = {
+        r["dataset"]: r["batch_id"]
+        for r in done.groupBy("dataset")
+        .agg(F.max_by("batch_id", "completed_at").alias("batch_id"))
+        .collect()
+    }
     out = []
     for name in cfg.datasets:
         path = lake.dataset_path(name)
         version = lk.delta_version(spark, path)
         rows = spark.read.format("delta").load(path).count() if version is not None else 0
-        out.append({"name": name, "rows": rows, "version": version, "path": path, "lastBatch": last.get(name)})
+        out.append(
+            {
+                "name": name,
+                "rows": rows,
+                "version": version,
+                "path": path,
+                "lastBatch": last.get(name),
+            }
+        )
     return out
 
 
@@ -41,4 +53,6 @@ def preview(spark: SparkSession, cfg: Config, name: str, limit: int = 10) -> Dat
     path = lk.Lake(cfg.lake_root).dataset_path(name)
     if not lk.is_delta(spark, path):
         raise NotFoundError(f"dataset {name!r} has no data yet at {path}; ingest a batch first")
-    return spark.read.format("delta").load(path).orderBy("_ingested_at", "_source_file").limit(limit)
+    return (
+        spark.read.format("delta").load(path).orderBy("_ingested_at", "_source_file").limit(limit)
+    )

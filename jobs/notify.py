@@ -44,42 +44,70 @@ def event_payload(event: dict[str, Any]) -> dict[str, Any]:
         return value
 
     names = {
-        "event_id": "eventId", "event_type": "eventType", "batch_id": "batchId", "dataset": "dataset",
-        "status": "status", "input_format": "inputFormat", "started_at": "startedAt",
-        "completed_at": "completedAt", "success_count": "successCount", "failed_count": "failedCount",
-        "error_summary": "errorSummary", "emitted_at": "emittedAt",
+        "event_id": "eventId",
+        "event_type": "eventType",
+        "batch_id": "batchId",
+        "dataset": "dataset",
+        "status": "status",
+        "input_format": "inputFormat",
+        "started_at": "startedAt",
+        "completed_at": "completedAt",
+        "success_count": "successCount",
+        "failed_count": "failedCount",
+        "error_summary": "errorSummary",
+        "emitted_at": "emittedAt",
     }
     return {camel: iso(event.get(snake)) for snake, camel in names.items()}
 
 
-def deliver(url: str, secret: str | None, payload: dict[str, Any], *, attempts: int = 4,
-            timeout: float = 5.0, backoff: float = 0.5) -> bool:
+def deliver(
+    url: str,
+    secret: str | None,
+    payload: dict[str, Any],
+    *,
+    attempts: int = 4,
+    timeout: float = 5.0,
+    backoff: float = 0.5,
+) -> bool:
     """POST ``payload``; retry network errors and 5xx/429 answers with backoff. Never raises.
 
     Returns:
         True when the receiver answered 2xx.
     """
     body = json.dumps(payload, sort_keys=True, default=str).encode("utf-8")
-    headers = {"Content-Type": "application/json", "User-Agent": "lakeport",
-               EVENT_HEADER: str(payload.get("eventType", ""))}
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "lakeport",
+        EVENT_HEADER: str(payload.get("eventType", "")),
+    }
     if secret:
         headers[SIGNATURE_HEADER] = signature(secret, body)
     for attempt in range(1, attempts + 1):
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - URL from config
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 if 200 <= response.status < 300:
                     return True
                 reason = f"HTTP {response.status}"
         except urllib.error.HTTPError as exc:
             reason = f"HTTP {exc.code}"
             if exc.code < 500 and exc.code != 429:
-                log.warning("webhook %s refused event %s (%s); not retrying", url, payload.get("eventId"), reason)
+                log.warning(
+                    "webhook %s refused event %s (%s); not retrying",
+                    url,
+                    payload.get("eventId"),
+                    reason,
+                )
                 return False
         except (urllib.error.URLError, OSError) as exc:
             reason = str(getattr(exc, "reason", exc))
         if attempt < attempts:
             time.sleep(backoff * 2 ** (attempt - 1))
-    log.warning("webhook %s did not take event %s after %d attempts (%s); the event is in system/events",
-                url, payload.get("eventId"), attempts, reason)
+    log.warning(
+        "webhook %s did not take event %s after %d attempts (%s); the event is in system/events",
+        url,
+        payload.get("eventId"),
+        attempts,
+        reason,
+    )
     return False

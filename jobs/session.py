@@ -72,11 +72,17 @@ def local_jars(*, s3: bool = False) -> list[str]:
 
 
 def _check_java() -> None:
-    java = Path(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else shutil.which("java")
+    java = (
+        Path(os.environ["JAVA_HOME"], "bin", "java")
+        if os.environ.get("JAVA_HOME")
+        else shutil.which("java")
+    )
     if not java:
         raise SetupError("Java not found. Spark 4 needs Java 17+: install it or set JAVA_HOME.")
     try:
-        out = subprocess.run([str(java), "-version"], capture_output=True, text=True, check=False).stderr
+        out = subprocess.run(
+            [str(java), "-version"], capture_output=True, text=True, check=False
+        ).stderr
     except OSError as exc:
         raise SetupError(f"cannot run {java}: {exc}; install Java 17+ or fix JAVA_HOME") from exc
     import re
@@ -90,11 +96,18 @@ def _adopting() -> bool:
     """True when a JVM gateway already exists (spark-submit, pyspark shell, a notebook's session)."""
     from pyspark import SparkContext
 
-    return bool(os.environ.get("PYSPARK_GATEWAY_PORT")) or SparkContext._active_spark_context is not None
+    return (
+        bool(os.environ.get("PYSPARK_GATEWAY_PORT"))
+        or SparkContext._active_spark_context is not None
+    )
 
 
-def get_spark(config: Config | None = None, *, extra_conf: dict[str, Any] | None = None,
-              s3: bool | None = None) -> SparkSession:
+def get_spark(
+    config: Config | None = None,
+    *,
+    extra_conf: dict[str, Any] | None = None,
+    s3: bool | None = None,
+) -> SparkSession:
     """Return the SparkSession for lakeport jobs (adopting a running one when there is one).
 
     Args:
@@ -109,7 +122,12 @@ def get_spark(config: Config | None = None, *, extra_conf: dict[str, Any] | None
 
     conf: dict[str, Any] = dict(BASE_CONF)
     if config is not None:
-        conf.update({k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in config.spark.conf.items()})
+        conf.update(
+            {
+                k: str(v).lower() if isinstance(v, bool) else str(v)
+                for k, v in config.spark.conf.items()
+            }
+        )
     if extra_conf:
         conf.update({k: str(v) for k, v in extra_conf.items()})
     active = SparkSession.getActiveSession()
@@ -132,7 +150,9 @@ def get_spark(config: Config | None = None, *, extra_conf: dict[str, Any] | None
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     if LOG4J_CONF.exists():
         java_opts = f"-Dlog4j2.configurationFile={LOG4J_CONF.as_uri()}"
-        conf["spark.driver.extraJavaOptions"] = " ".join(filter(None, [conf.get("spark.driver.extraJavaOptions"), java_opts]))
+        conf["spark.driver.extraJavaOptions"] = " ".join(
+            filter(None, [conf.get("spark.driver.extraJavaOptions"), java_opts])
+        )
     want_s3 = s3 if s3 is not None else bool(config and config.lake_root.startswith("s3a://"))
     jars = local_jars(s3=want_s3)
     for key, value in LOCAL_CONF.items():

@@ -44,10 +44,19 @@ def fetch(group: str) -> None:
         )
     tmp = out.with_name(group + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    print(f"lakeport set-up: fetching {group} jars with Maven ({pom.relative_to(ROOT)})", file=sys.stderr)
+    print(
+        f"lakeport set-up: fetching {group} jars with Maven ({pom.relative_to(ROOT)})",
+        file=sys.stderr,
+    )
     cmd = [
-        "mvn", "-B", "-q", "-f", str(pom), "dependency:copy-dependencies",
-        "-DincludeScope=runtime", f"-DoutputDirectory={tmp}",
+        "mvn",
+        "-B",
+        "-q",
+        "-f",
+        str(pom),
+        "dependency:copy-dependencies",
+        "-DincludeScope=runtime",
+        f"-DoutputDirectory={tmp}",
     ]
     result = subprocess.run(cmd, check=False)
     if result.returncode != 0:

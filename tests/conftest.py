@@ -27,7 +27,9 @@ def spark():
             "spark.sql.shuffle.partitions": "2",
             "spark.default.parallelism": "2",
             "spark.driver.memory": "2g",
-            "spark.sql.warehouse.dir": str(Path(os.environ.get("TMPDIR", "/tmp")) / "lakeport-test-warehouse"),
+            "spark.sql.warehouse.dir": str(
+                Path(os.environ.get("TMPDIR", "/tmp")) / "lakeport-test-warehouse"
+            ),
         }
     )
     yield session

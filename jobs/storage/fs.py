@@ -81,7 +81,9 @@ def head(spark: SparkSession, path: str, nbytes: int) -> bytes:
     jpath, fs = _path(spark, path)
     stream = fs.open(jpath)
     try:
-        codec = jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(_conf(spark)).getCodec(jpath)
+        codec = jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(_conf(spark)).getCodec(
+            jpath
+        )
         if codec is not None:
             stream = codec.createInputStream(stream)
         # InputStream.readNBytes reads at most n bytes (IOUtils.copyBytes with an int picks the

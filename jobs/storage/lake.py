@@ -103,8 +103,14 @@ def read_table(spark: SparkSession, path: str, ddl: str) -> DataFrame:
     return spark.createDataFrame([], ddl)
 
 
-def write_batch_rows(df: DataFrame, path: str, batch_ids: list[str], *, id_column: str = "_batch_id",
-                     merge_schema: bool = False) -> None:
+def write_batch_rows(
+    df: DataFrame,
+    path: str,
+    batch_ids: list[str],
+    *,
+    id_column: str = "_batch_id",
+    merge_schema: bool = False,
+) -> None:
     """Replace the rows of ``batch_ids`` in the Delta table at ``path`` with ``df``, in one commit.
 
     The predicate names the new batch id too, so a re-run deletes its own earlier rows: the write
@@ -133,7 +139,16 @@ def _retry(action: Any, attempts: int = 5) -> None:
             return
         except Exception as exc:
             name = type(exc).__name__ + " " + str(exc)[:300]
-            conflict = any(k in name for k in ("ConcurrentAppend", "ConcurrentTransaction", "ProtocolChanged", "MetadataChanged", "DELTA_CONCURRENT"))
+            conflict = any(
+                k in name
+                for k in (
+                    "ConcurrentAppend",
+                    "ConcurrentTransaction",
+                    "ProtocolChanged",
+                    "MetadataChanged",
+                    "DELTA_CONCURRENT",
+                )
+            )
             if not conflict or attempt == attempts - 1:
                 raise
             time.sleep(0.2 * 2**attempt)
@@ -179,7 +194,9 @@ def get_batch(spark: SparkSession, lake: Lake, batch_id: str) -> dict[str, Any]:
     df = read_table(spark, path, BATCHES_DDL).where(F.col("batch_id") == batch_id)
     row = df.orderBy(F.col("seq").desc()).first()
     if row is None:
-        raise NotFoundError(f"no batch {batch_id!r} in {path}; list batches with 'lakeport batch list'")
+        raise NotFoundError(
+            f"no batch {batch_id!r} in {path}; list batches with 'lakeport batch list'"
+        )
     return row.asDict(recursive=True)
 
 
@@ -187,7 +204,9 @@ def batch_summary(row: dict[str, Any]) -> dict[str, Any]:
     """The JSON shape of a batch for the CLI and notebooks."""
 
     def ts(value: Any) -> str | None:
-        return value.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z") if value else None
+        return (
+            value.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z") if value else None
+        )
 
     out = {
         "batch_id": row["batch_id"],

@@ -66,8 +66,13 @@ def line_based(fmt: str, options: ReaderOptions) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-def check_files(spark: SparkSession, files: list[fs.FileInfo], fmt: str, options: ReaderOptions,
-                batch_id: str | None = None) -> list[str]:
+def check_files(
+    spark: SparkSession,
+    files: list[fs.FileInfo],
+    fmt: str,
+    options: ReaderOptions,
+    batch_id: str | None = None,
+) -> list[str]:
     """Batch-level checks; returns the CSV header (empty for other formats).
 
     Raises:
@@ -75,17 +80,27 @@ def check_files(spark: SparkSession, files: list[fs.FileInfo], fmt: str, options
             BATCH_CSV_HEADER_ONLY, BATCH_CSV_HEADER_MISMATCH.
     """
     if len(files) > MAX_FILES_PER_BATCH:
-        raise BatchError(f"{len(files)} files in one batch; the limit is {MAX_FILES_PER_BATCH}. "
-                         "Split the files over several batches.", code="BATCH_TOO_MANY_FILES", batch_id=batch_id)
+        raise BatchError(
+            f"{len(files)} files in one batch; the limit is {MAX_FILES_PER_BATCH}. "
+            "Split the files over several batches.",
+            code="BATCH_TOO_MANY_FILES",
+            batch_id=batch_id,
+        )
     total = sum(f.size for f in files)
     if total > MAX_BATCH_BYTES:
-        raise BatchError(f"{total} bytes in one batch; the limit is 100 GB. Split the files over several batches.",
-                         code="BATCH_TOO_LARGE", batch_id=batch_id)
+        raise BatchError(
+            f"{total} bytes in one batch; the limit is 100 GB. Split the files over several batches.",
+            code="BATCH_TOO_LARGE",
+            batch_id=batch_id,
+        )
     header: list[str] = []
     for f in files:
         if f.size == 0:
-            raise BatchError(f"{f.path}: the file is empty (0 bytes); remove it from the batch or re-export it.",
-                             code="BATCH_FILE_EMPTY", batch_id=batch_id)
+            raise BatchError(
+                f"{f.path}: the file is empty (0 bytes); remove it from the batch or re-export it.",
+                code="BATCH_FILE_EMPTY",
+                batch_id=batch_id,
+            )
         # small text files are looked at too, so a whitespace-only file is named as empty
         need_head = fmt == "csv" or f.path.endswith(".gz") or (fmt == "json" and f.size <= 65536)
         if not need_head:
@@ -93,29 +108,47 @@ def check_files(spark: SparkSession, files: list[fs.FileInfo], fmt: str, options
         try:
             data = fs.head(spark, f.path, HEAD_BYTES)
         except OSError as exc:
-            raise BatchError(f"{f.path}: cannot be read ({exc}); check that it is a valid "
-                             f"{'gzip ' if f.path.endswith('.gz') else ''}{fmt} file.",
-                             code="BATCH_FILE_UNREADABLE", batch_id=batch_id) from exc
+            raise BatchError(
+                f"{f.path}: cannot be read ({exc}); check that it is a valid "
+                f"{'gzip ' if f.path.endswith('.gz') else ''}{fmt} file.",
+                code="BATCH_FILE_UNREADABLE",
+                batch_id=batch_id,
+            ) from exc
         if not data.strip():
-            raise BatchError(f"{f.path}: the file holds no records; remove it from the batch.",
-                             code="BATCH_FILE_EMPTY", batch_id=batch_id)
+            raise BatchError(
+                f"{f.path}: the file holds no records; remove it from the batch.",
+                code="BATCH_FILE_EMPTY",
+                batch_id=batch_id,
+            )
         if fmt == "csv" and options.header:
             text = data.decode(options.encoding, errors="replace").lstrip("\ufeff")
             rows = list(_csv_rows(text, options, complete=len(data) < HEAD_BYTES))
             if not rows:
-                raise BatchError(f"{f.path}: no header line; the file needs a header (or set header: false).",
-                                 code="BATCH_CSV_HEADER_ONLY", batch_id=batch_id)
+                raise BatchError(
+                    f"{f.path}: no header line; the file needs a header (or set header: false).",
+                    code="BATCH_CSV_HEADER_ONLY",
+                    batch_id=batch_id,
+                )
             if len(rows) == 1 and len(data) < HEAD_BYTES:
-                raise BatchError(f"{f.path}: the file has a header but no rows; remove it from the batch.",
-                                 code="BATCH_CSV_HEADER_ONLY", batch_id=batch_id)
+                raise BatchError(
+                    f"{f.path}: the file has a header but no rows; remove it from the batch.",
+                    code="BATCH_CSV_HEADER_ONLY",
+                    batch_id=batch_id,
+                )
             this = [h.strip() for h in rows[0]]
             if len(set(this)) != len(this) or any(not h for h in this):
-                raise BatchError(f"{f.path}: header {this} has empty or repeated column names; fix the header.",
-                                 code="BATCH_CSV_BAD_HEADER", batch_id=batch_id)
+                raise BatchError(
+                    f"{f.path}: header {this} has empty or repeated column names; fix the header.",
+                    code="BATCH_CSV_BAD_HEADER",
+                    batch_id=batch_id,
+                )
             if header and this != header:
-                raise BatchError(f"{f.path}: header {this} differs from {header} in the batch's first file; "
-                                 "put files with different headers in different batches.",
-                                 code="BATCH_CSV_BAD_HEADER", batch_id=batch_id)
+                raise BatchError(
+                    f"{f.path}: header {this} differs from {header} in the batch's first file; "
+                    "put files with different headers in different batches.",
+                    code="BATCH_CSV_BAD_HEADER",
+                    batch_id=batch_id,
+                )
             header = this
     return header
 
@@ -124,17 +157,28 @@ def _csv_rows(text: str, options: ReaderOptions, complete: bool) -> Iterator[lis
     lines = text.splitlines()
     if not complete and lines:
         lines = lines[:-1]  # the last line may be cut by the head limit
-    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=options.delimiter, quotechar=options.quote)
+    reader = csv.reader(
+        io.StringIO("\n".join(lines)), delimiter=options.delimiter, quotechar=options.quote
+    )
     for row in reader:
         if row and any(c.strip() for c in row):
             yield row
 
 
-def discover(spark: SparkSession, files: list[fs.FileInfo], fmt: str, options: ReaderOptions,
-             header: list[str]) -> SourceInfo:
+def discover(
+    spark: SparkSession,
+    files: list[fs.FileInfo],
+    fmt: str,
+    options: ReaderOptions,
+    header: list[str],
+) -> SourceInfo:
     """The source field paths a batch offers (for auto-mapping and the unmapped report)."""
     if fmt == "csv":
-        names = header if options.header else [f"_c{i}" for i in range(_csv_width(spark, files[0], options))]
+        names = (
+            header
+            if options.header
+            else [f"_c{i}" for i in range(_csv_width(spark, files[0], options))]
+        )
         return SourceInfo(fields=list(names), header=list(names))
     if fmt == "parquet":
         schema = spark.read.parquet(*[f.path for f in files]).schema
@@ -142,8 +186,15 @@ def discover(spark: SparkSession, files: list[fs.FileInfo], fmt: str, options: R
     # JSON: look at a sample of records on the driver (keys only; no dataset is collected)
     paths: dict[str, None] = {}
     if options.multiline:
-        inferred = spark.read.option("multiLine", True).option("encoding", options.encoding).json(files[0].path).schema
-        return SourceInfo(fields=[p for p in _leaf_paths_of_type(inferred) if p != "_corrupt_record"])
+        inferred = (
+            spark.read.option("multiLine", True)
+            .option("encoding", options.encoding)
+            .json(files[0].path)
+            .schema
+        )
+        return SourceInfo(
+            fields=[p for p in _leaf_paths_of_type(inferred) if p != "_corrupt_record"]
+        )
     sample = spark.read.text([f.path for f in files[:5]]).limit(SAMPLE_LINES).collect()
     for row in sample:
         try:
@@ -258,8 +309,15 @@ def _split_index(part: str) -> tuple[str, bool]:
 # --------------------------------------------------------------------------------------------
 
 
-def read_source(spark: SparkSession, files: list[fs.FileInfo], fmt: str, options: ReaderOptions,
-                plan: MappingPlan, schema: SchemaSpec, info: SourceInfo) -> DataFrame:
+def read_source(
+    spark: SparkSession,
+    files: list[fs.FileInfo],
+    fmt: str,
+    options: ReaderOptions,
+    plan: MappingPlan,
+    schema: SchemaSpec,
+    info: SourceInfo,
+) -> DataFrame:
     """Read a batch's files into a source frame (see the module docstring)."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
@@ -278,13 +336,21 @@ def read_source(spark: SparkSession, files: list[fs.FileInfo], fmt: str, options
         text = text.withColumn("_skip", F.trim(F.col("_raw")) == "")
         if fmt == "json":
             read_schema = json_read_schema(plan, schema).add("_corrupt_record", T.StringType())
-            parsed = F.from_json("_raw", read_schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt_record"})
+            parsed = F.from_json(
+                "_raw",
+                read_schema,
+                {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt_record"},
+            )
             out = text.withColumn("_src", parsed)
             bad = F.col("_src._corrupt_record").isNotNull()
             return out.select(
-                F.col("_src").dropFields("_corrupt_record").alias("_src"), "_raw", "_source_file",
+                F.col("_src").dropFields("_corrupt_record").alias("_src"),
+                "_raw",
+                "_source_file",
                 F.when(bad & ~F.col("_skip"), F.lit("PARSE_MALFORMED_JSON")).alias("_parse_error"),
-                "_block", "_row", "_skip",
+                "_block",
+                "_row",
+                "_skip",
             )
         return _csv_from_text(text, options, info)
     reader = spark.read
@@ -302,8 +368,14 @@ def read_source(spark: SparkSession, files: list[fs.FileInfo], fmt: str, options
         )
     if fmt == "json":
         read_schema = json_read_schema(plan, schema).add("_corrupt_record", T.StringType())
-        df = (reader.schema(read_schema).option("multiLine", True).option("mode", "PERMISSIVE")
-              .option("encoding", options.encoding).option("columnNameOfCorruptRecord", "_corrupt_record").json(paths))
+        df = (
+            reader.schema(read_schema)
+            .option("multiLine", True)
+            .option("mode", "PERMISSIVE")
+            .option("encoding", options.encoding)
+            .option("columnNameOfCorruptRecord", "_corrupt_record")
+            .json(paths)
+        )
         fields = [F.col(f"`{n}`") for n in read_schema.names if n != "_corrupt_record"]
         bad = F.col("_corrupt_record").isNotNull()
         return df.select(
@@ -318,15 +390,31 @@ def read_source(spark: SparkSession, files: list[fs.FileInfo], fmt: str, options
     # CSV that is multi-line or not UTF-8: Spark's own CSV reader, raw text rebuilt when valid
     names = info.header
     internal = [f"_c{i}" for i in range(len(names))]
-    read_schema = T.StructType([T.StructField(c, T.StringType()) for c in internal] + [T.StructField("_corrupt_record", T.StringType())])
-    df = (reader.schema(read_schema).option("header", options.header).option("sep", options.delimiter)
-          .option("quote", options.quote).option("escape", options.escape).option("nullValue", options.null_value)
-          .option("encoding", options.encoding).option("multiLine", options.multiline).option("mode", "PERMISSIVE")
-          .option("columnNameOfCorruptRecord", "_corrupt_record").option("enforceSchema", True).csv(paths))
+    read_schema = T.StructType(
+        [T.StructField(c, T.StringType()) for c in internal]
+        + [T.StructField("_corrupt_record", T.StringType())]
+    )
+    df = (
+        reader.schema(read_schema)
+        .option("header", options.header)
+        .option("sep", options.delimiter)
+        .option("quote", options.quote)
+        .option("escape", options.escape)
+        .option("nullValue", options.null_value)
+        .option("encoding", options.encoding)
+        .option("multiLine", options.multiline)
+        .option("mode", "PERMISSIVE")
+        .option("columnNameOfCorruptRecord", "_corrupt_record")
+        .option("enforceSchema", True)
+        .csv(paths)
+    )
     bad = F.col("_corrupt_record").isNotNull()
     return df.select(
         F.struct(*[F.col(c) for c in internal]).alias("_src"),
-        F.coalesce(F.col("_corrupt_record"), F.concat_ws(options.delimiter, *[F.coalesce(F.col(c), F.lit("")) for c in internal])).alias("_raw"),
+        F.coalesce(
+            F.col("_corrupt_record"),
+            F.concat_ws(options.delimiter, *[F.coalesce(F.col(c), F.lit("")) for c in internal]),
+        ).alias("_raw"),
         F.col("_metadata.file_path").alias("_source_file"),
         F.when(bad, F.lit("PARSE_MALFORMED_CSV")).alias("_parse_error"),
         F.lit(None).cast("long").alias("_block"),
@@ -342,8 +430,11 @@ def _csv_from_text(text: DataFrame, options: ReaderOptions, info: SourceInfo) ->
     internal = [f"_c{i}" for i in range(len(names))]
     ddl = T.StructType([T.StructField(c, T.StringType()) for c in internal])
     csv_options = {
-        "sep": options.delimiter, "quote": options.quote, "escape": options.escape,
-        "nullValue": options.null_value, "mode": "PERMISSIVE",
+        "sep": options.delimiter,
+        "quote": options.quote,
+        "escape": options.escape,
+        "nullValue": options.null_value,
+        "mode": "PERMISSIVE",
     }
     if options.header:
         # the first line of each file is the header (check_files verified it is the same everywhere)
@@ -353,15 +444,22 @@ def _csv_from_text(text: DataFrame, options: ReaderOptions, info: SourceInfo) ->
         text = text.withColumn("_skip", F.col("_skip") | is_header)
     q, d = options.quote, options.delimiter
     # number of delimiters outside quotes = fields - 1
-    outside = f"\\{d}(?=(?:[^{q}]*{q}[^{q}]*{q})*[^{q}]*$)" if d not in ("\t",) else f"\t(?=(?:[^{q}]*{q}[^{q}]*{q})*[^{q}]*$)"
+    outside = (
+        f"\\{d}(?=(?:[^{q}]*{q}[^{q}]*{q})*[^{q}]*$)"
+        if d not in ("\t",)
+        else f"\t(?=(?:[^{q}]*{q}[^{q}]*{q})*[^{q}]*$)"
+    )
     width = F.size(F.split(F.col("_raw"), outside))
     parsed = F.from_csv(F.col("_raw"), ddl.simpleString(), csv_options)
     wrong_width = width != F.lit(len(names))
     return text.select(
         F.when(wrong_width, F.lit(None).cast(ddl)).otherwise(parsed).alias("_src"),
-        "_raw", "_source_file",
+        "_raw",
+        "_source_file",
         F.when(wrong_width & ~F.col("_skip"), F.lit("PARSE_MALFORMED_CSV")).alias("_parse_error"),
-        "_block", "_row", "_skip",
+        "_block",
+        "_row",
+        "_skip",
     )
 
 

@@ -349,8 +349,9 @@ def _shown(src: Column) -> Column:
     return F.concat(F.lit("'"), text, F.lit("'"))
 
 
-def _convert_field(src: Column, src_type: T.DataType, spec: FieldSpec, path: str,
-                   entry: MappingEntry, zone: str) -> tuple[Column, list[tuple[Column, str, Column]]]:
+def _convert_field(
+    src: Column, src_type: T.DataType, spec: FieldSpec, path: str, entry: MappingEntry, zone: str
+) -> tuple[Column, list[tuple[Column, str, Column]]]:
     """Typed value for one target field and its failures as (flag, code, message)."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
@@ -359,11 +360,27 @@ def _convert_field(src: Column, src_type: T.DataType, spec: FieldSpec, path: str
 
     tz = entry.timezone or zone
     if spec.type in PRIMITIVE_TYPES:
-        parts = cv.convert(src, src_type, spec.type, formats=entry.formats(), timezone=tz, unit=entry.unit)
+        parts = cv.convert(
+            src, src_type, spec.type, formats=entry.formats(), timezone=tz, unit=entry.unit
+        )
         fails = [
-            (p.invalid, p.code, F.concat(F.lit("value "), _shown(src), F.lit(f" cannot become a {spec.type}"
-             + (" (out of range)" if p.code == "CONVERSION_OUT_OF_RANGE" else "")
-             + (" (source type does not convert)" if p.code == "CONVERSION_TYPE_MISMATCH" else ""))))
+            (
+                p.invalid,
+                p.code,
+                F.concat(
+                    F.lit("value "),
+                    _shown(src),
+                    F.lit(
+                        f" cannot become a {spec.type}"
+                        + (" (out of range)" if p.code == "CONVERSION_OUT_OF_RANGE" else "")
+                        + (
+                            " (source type does not convert)"
+                            if p.code == "CONVERSION_TYPE_MISMATCH"
+                            else ""
+                        )
+                    ),
+                ),
+            )
             for p in parts
         ]
         return parts[0].value, fails
@@ -373,9 +390,21 @@ def _convert_field(src: Column, src_type: T.DataType, spec: FieldSpec, path: str
         if not isinstance(src_type, T.ArrayType):
             if isinstance(src_type, T.StringType):
                 # a scalar where a list is expected: wrap it (common in hand-made JSON)
-                return _convert_field(F.when(src.isNotNull(), F.array(src)), T.ArrayType(src_type), spec, path, entry, zone)
-            return F.lit(None).cast(_spark_type(spec)), [(src.isNotNull(), "CONVERSION_TYPE_MISMATCH",
-                                                          F.lit(f"{path}: the source is not a list"))]
+                return _convert_field(
+                    F.when(src.isNotNull(), F.array(src)),
+                    T.ArrayType(src_type),
+                    spec,
+                    path,
+                    entry,
+                    zone,
+                )
+            return F.lit(None).cast(_spark_type(spec)), [
+                (
+                    src.isNotNull(),
+                    "CONVERSION_TYPE_MISMATCH",
+                    F.lit(f"{path}: the source is not a list"),
+                )
+            ]
         elem_type = src_type.elementType
         if items.type == "object":
             assert items.fields is not None
@@ -383,17 +412,39 @@ def _convert_field(src: Column, src_type: T.DataType, spec: FieldSpec, path: str
             def build(x: Column) -> Column:
                 cols = []
                 for name, sub in items.fields.items():  # type: ignore[union-attr]
-                    sub_type = elem_type[name].dataType if isinstance(elem_type, T.StructType) and name in elem_type.names else T.StringType()
-                    sub_src = x[name] if isinstance(elem_type, T.StructType) and name in elem_type.names else F.lit(None).cast("string")
-                    v, _ = _convert_field(sub_src, sub_type, sub, f"{path}[].{name}", MappingEntry(target=path, source="x"), zone)
+                    sub_type = (
+                        elem_type[name].dataType
+                        if isinstance(elem_type, T.StructType) and name in elem_type.names
+                        else T.StringType()
+                    )
+                    sub_src = (
+                        x[name]
+                        if isinstance(elem_type, T.StructType) and name in elem_type.names
+                        else F.lit(None).cast("string")
+                    )
+                    v, _ = _convert_field(
+                        sub_src,
+                        sub_type,
+                        sub,
+                        f"{path}[].{name}",
+                        MappingEntry(target=path, source="x"),
+                        zone,
+                    )
                     cols.append(v.alias(name))
                 return F.struct(*cols)
 
             def bad(x: Column) -> Column:
-                flags = []
+                flags: list[Column] = []
                 for name, sub in items.fields.items():  # type: ignore[union-attr]
                     if isinstance(elem_type, T.StructType) and name in elem_type.names:
-                        _, f = _convert_field(x[name], elem_type[name].dataType, sub, path, MappingEntry(target=path, source="x"), zone)
+                        _, f = _convert_field(
+                            x[name],
+                            elem_type[name].dataType,
+                            sub,
+                            path,
+                            MappingEntry(target=path, source="x"),
+                            zone,
+                        )
                         flags.extend(flag for flag, _, _ in f)
                 out = F.lit(False)
                 for flag in flags:
@@ -403,7 +454,9 @@ def _convert_field(src: Column, src_type: T.DataType, spec: FieldSpec, path: str
             value = F.transform(src, build)
             invalid = F.exists(src, bad)
         else:
-            value = F.transform(src, lambda x: _convert_field(x, elem_type, items, path, entry, zone)[0])
+            value = F.transform(
+                src, lambda x: _convert_field(x, elem_type, items, path, entry, zone)[0]
+            )
 
             def bad_item(x: Column) -> Column:
                 out = F.lit(False)
@@ -412,14 +465,27 @@ def _convert_field(src: Column, src_type: T.DataType, spec: FieldSpec, path: str
                 return out
 
             invalid = F.exists(src, bad_item)
-        return value, [(invalid, "CONVERSION_INVALID_ITEM", F.lit(f"an item of {path} cannot become a {items.type}"))]
+        return value, [
+            (
+                invalid,
+                "CONVERSION_INVALID_ITEM",
+                F.lit(f"an item of {path} cannot become a {items.type}"),
+            )
+        ]
     if spec.type == "map":
         values = spec.values or FieldSpec(type="string")
         if not isinstance(src_type, T.MapType):
-            return F.lit(None).cast(_spark_type(spec)), [(src.isNotNull(), "CONVERSION_TYPE_MISMATCH",
-                                                          F.lit(f"{path}: the source is not an object"))]
+            return F.lit(None).cast(_spark_type(spec)), [
+                (
+                    src.isNotNull(),
+                    "CONVERSION_TYPE_MISMATCH",
+                    F.lit(f"{path}: the source is not an object"),
+                )
+            ]
         vt = src_type.valueType
-        value = F.transform_values(src, lambda _k, v: _convert_field(v, vt, values, path, entry, zone)[0])
+        value = F.transform_values(
+            src, lambda _k, v: _convert_field(v, vt, values, path, entry, zone)[0]
+        )
 
         def bad_value(_k: Column, v: Column) -> Column:
             out = F.lit(False)
@@ -428,7 +494,13 @@ def _convert_field(src: Column, src_type: T.DataType, spec: FieldSpec, path: str
             return out
 
         invalid = F.size(F.map_filter(src, bad_value)) > 0
-        return value, [(invalid, "CONVERSION_INVALID_ITEM", F.lit(f"a value of {path} cannot become a {values.type}"))]
+        return value, [
+            (
+                invalid,
+                "CONVERSION_INVALID_ITEM",
+                F.lit(f"a value of {path} cannot become a {values.type}"),
+            )
+        ]
     raise ValueError(f"cannot convert into {spec.type}")  # pragma: no cover
 
 
@@ -438,7 +510,9 @@ def _spark_type(spec: FieldSpec) -> T.DataType:
     return field_type(spec)
 
 
-def _validation(value: Column, spec: FieldSpec, path: str, required: bool) -> list[tuple[Column, str, Column]]:
+def _validation(
+    value: Column, spec: FieldSpec, path: str, required: bool
+) -> list[tuple[Column, str, Column]]:
     """Rule failures of one converted value: (flag, code, message)."""
     from pyspark.sql import functions as F
 
@@ -446,24 +520,60 @@ def _validation(value: Column, spec: FieldSpec, path: str, required: bool) -> li
     present = value.isNotNull()
     if spec.enum is not None:
         allowed = ", ".join(str(v) for v in spec.enum)
-        out.append((present & ~value.isin(*spec.enum), "ENUM_MISMATCH",
-                    F.concat(F.lit("value "), _shown(value), F.lit(f" is not one of [{allowed}]"))))
+        out.append(
+            (
+                present & ~value.isin(*spec.enum),
+                "ENUM_MISMATCH",
+                F.concat(F.lit("value "), _shown(value), F.lit(f" is not one of [{allowed}]")),
+            )
+        )
     if spec.minimum is not None:
-        out.append((present & (value < F.lit(spec.minimum)), "BELOW_MINIMUM",
-                    F.concat(F.lit("value "), _shown(value), F.lit(f" is below the minimum {spec.minimum:g}"))))
+        out.append(
+            (
+                present & (value < F.lit(spec.minimum)),
+                "BELOW_MINIMUM",
+                F.concat(
+                    F.lit("value "), _shown(value), F.lit(f" is below the minimum {spec.minimum:g}")
+                ),
+            )
+        )
     if spec.maximum is not None:
-        out.append((present & (value > F.lit(spec.maximum)), "ABOVE_MAXIMUM",
-                    F.concat(F.lit("value "), _shown(value), F.lit(f" is above the maximum {spec.maximum:g}"))))
+        out.append(
+            (
+                present & (value > F.lit(spec.maximum)),
+                "ABOVE_MAXIMUM",
+                F.concat(
+                    F.lit("value "), _shown(value), F.lit(f" is above the maximum {spec.maximum:g}")
+                ),
+            )
+        )
     if spec.pattern is not None:
-        out.append((present & ~value.rlike(spec.pattern), "PATTERN_MISMATCH",
-                    F.concat(F.lit("value "), _shown(value), F.lit(f" does not match {spec.pattern}"))))
+        out.append(
+            (
+                present & ~value.rlike(spec.pattern),
+                "PATTERN_MISMATCH",
+                F.concat(F.lit("value "), _shown(value), F.lit(f" does not match {spec.pattern}")),
+            )
+        )
     if spec.identity is not None:
-        out.append((present & (F.length(value) > MAX_IDENTITY_LENGTH), "IDENTITY_TOO_LONG",
-                    F.lit(f"identity value longer than {MAX_IDENTITY_LENGTH} characters")))
+        out.append(
+            (
+                present & (F.length(value) > MAX_IDENTITY_LENGTH),
+                "IDENTITY_TOO_LONG",
+                F.lit(f"identity value longer than {MAX_IDENTITY_LENGTH} characters"),
+            )
+        )
         if "email" not in spec.identity.namespace.lower():
-            out.append((present & value.rlike(_EMAIL), "IDENTITY_EMAIL_IN_ID",
-                        F.lit(f"an email address in identity namespace {spec.identity.namespace!r}; "
-                              "ids must not carry personal data")))
+            out.append(
+                (
+                    present & value.rlike(_EMAIL),
+                    "IDENTITY_EMAIL_IN_ID",
+                    F.lit(
+                        f"an email address in identity namespace {spec.identity.namespace!r}; "
+                        "ids must not carry personal data"
+                    ),
+                )
+            )
     return out
 
 
@@ -476,8 +586,13 @@ class MappedColumns:
     warnings: Column
 
 
-def compile_mapping(plan: MappingPlan, schema: SchemaSpec, resolve: Resolver, type_of: Callable[[Column], T.DataType],
-                    zone: str = "UTC") -> MappedColumns:
+def compile_mapping(
+    plan: MappingPlan,
+    schema: SchemaSpec,
+    resolve: Resolver,
+    type_of: Callable[[Column], T.DataType],
+    zone: str = "UTC",
+) -> MappedColumns:
     """Compile a mapping plan to native Columns over a source DataFrame.
 
     Args:
@@ -509,7 +624,9 @@ def compile_mapping(plan: MappingPlan, schema: SchemaSpec, resolve: Resolver, ty
                 src, src_type = F.lit(entry.value), _literal_type(entry.value)
             else:
                 assert entry.expression is not None
-                src = ex.compile_expression(entry.expression, lambda p: resolve(p)[0], entry.timezone or zone)
+                src = ex.compile_expression(
+                    entry.expression, lambda p: resolve(p)[0], entry.timezone or zone
+                )
                 src_type = type_of(src)
             value, fails = _convert_field(src, src_type, spec, path, entry, zone)
         any_fail = F.lit(False)
@@ -520,15 +637,34 @@ def compile_mapping(plan: MappingPlan, schema: SchemaSpec, resolve: Resolver, ty
         # a failed optional field is nulled (and warned about); a failed required one fails the row
         value = F.when(~any_fail, value)
         if required:
-            errors.append(F.when(value.isNull() & ~any_fail, _error("REQUIRED_MISSING", path, F.lit(f"required field {path} is missing or empty"))))
+            errors.append(
+                F.when(
+                    value.isNull() & ~any_fail,
+                    _error(
+                        "REQUIRED_MISSING",
+                        path,
+                        F.lit(f"required field {path} is missing or empty"),
+                    ),
+                )
+            )
         if spec.type in PRIMITIVE_TYPES:
             for flag, code, message in _validation(value, spec, path, required):
                 errors.append(F.when(F.coalesce(flag, F.lit(False)), _error(code, path, message)))
         values[path] = value
 
-    error_type = T.ArrayType(T.StructType([T.StructField(n, T.StringType()) for n in ("code", "field", "message")]))
-    err = F.filter(F.array(*errors), lambda e: e.isNotNull()) if errors else F.array().cast(error_type)
-    warn = F.filter(F.array(*warnings), lambda e: e.isNotNull()) if warnings else F.array().cast(error_type)
+    error_type = T.ArrayType(
+        T.StructType([T.StructField(n, T.StringType()) for n in ("code", "field", "message")])
+    )
+    err = (
+        F.filter(F.array(*errors), lambda e: e.isNotNull())
+        if errors
+        else F.array().cast(error_type)
+    )
+    warn = (
+        F.filter(F.array(*warnings), lambda e: e.isNotNull())
+        if warnings
+        else F.array().cast(error_type)
+    )
     return MappedColumns(_nest(schema.fields, values, ""), err, warn)
 
 
@@ -557,8 +693,21 @@ def _literal_type(value: Any) -> T.DataType:
     return T.StringType()
 
 
-def apply_mapping(df: DataFrame, plan: MappingPlan, schema: SchemaSpec, resolve: Resolver, zone: str = "UTC",
-                  keep: list[str] | None = None) -> DataFrame:
+def apply_mapping(
+    df: DataFrame,
+    plan: MappingPlan,
+    schema: SchemaSpec,
+    resolve: Resolver,
+    zone: str = "UTC",
+    keep: list[str] | None = None,
+) -> DataFrame:
     """Select the target-shaped columns, ``_errors`` and ``_warnings`` (plus ``keep`` columns)."""
-    compiled = compile_mapping(plan, schema, resolve, lambda c: df.select(c.alias("x")).schema["x"].dataType, zone)
-    return df.select(*compiled.columns, compiled.errors.alias("_errors"), compiled.warnings.alias("_warnings"), *(keep or []))
+    compiled = compile_mapping(
+        plan, schema, resolve, lambda c: df.select(c.alias("x")).schema["x"].dataType, zone
+    )
+    return df.select(
+        *compiled.columns,
+        compiled.errors.alias("_errors"),
+        compiled.warnings.alias("_warnings"),
+        *(keep or []),
+    )

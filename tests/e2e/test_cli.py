@@ -17,15 +17,25 @@ from tests.conftest import CONFIG, REPO
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def run_cli(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "jobs", *args], cwd=cwd, capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "jobs", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**os.environ, **(env or {})},
     )
 
 
 def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc).replace(tzinfo=None)
+    return (
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+        .astimezone(timezone.utc)
+        .replace(tzinfo=None)
+    )
 
 
 def expected_loyalty(path: Path) -> list[tuple]:
@@ -34,13 +44,21 @@ def expected_loyalty(path: Path) -> list[tuple]:
     for line in path.read_text().splitlines():
         r = json.loads(line)
         a = r["address"]
-        out.append((
-            r["loyalty_id"], r["crm_id"],
-            (r["first_name"], r["last_name"], date.fromisoformat(r["birth_date"]), r["gender"].lower()),
-            (a["city"], a["state"], a["country"], a["zip"]),
-            (r["points"], r["tier"], date.fromisoformat(r["join_date"])),
-            _utc(r["updated_at"]),
-        ))
+        out.append(
+            (
+                r["loyalty_id"],
+                r["crm_id"],
+                (
+                    r["first_name"],
+                    r["last_name"],
+                    date.fromisoformat(r["birth_date"]),
+                    r["gender"].lower(),
+                ),
+                (a["city"], a["state"], a["country"], a["zip"]),
+                (r["points"], r["tier"], date.fromisoformat(r["join_date"])),
+                _utc(r["updated_at"]),
+            )
+        )
     return out
 
 
@@ -51,8 +69,18 @@ def test_ingest_subprocess_then_read_delta_back(spark, sample_dir, tmp_path):
     from jobs.model.schema import to_struct_type
 
     lake = tmp_path / "lake"
-    proc = run_cli("ingest", "--config", str(CONFIG), "--lake", str(lake), "--dataset", "loyalty",
-                   "--batch-id", "e2e-1", str(sample_dir / "loyalty.jsonl"))
+    proc = run_cli(
+        "ingest",
+        "--config",
+        str(CONFIG),
+        "--lake",
+        str(lake),
+        "--dataset",
+        "loyalty",
+        "--batch-id",
+        "e2e-1",
+        str(sample_dir / "loyalty.jsonl"),
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 1, proc.stdout  # exactly one JSON object on stdout
@@ -62,12 +90,26 @@ def test_ingest_subprocess_then_read_delta_back(spark, sample_dir, tmp_path):
     assert "Traceback" not in proc.stderr
 
     schema = to_struct_type(load_config(CONFIG).dataset("loyalty").schema_spec)
-    actual = spark.read.format("delta").load(str(lake / "datasets" / "loyalty")).select(*schema.names)
-    assertDataFrameEqual(actual, spark.createDataFrame(expected_loyalty(sample_dir / "loyalty.jsonl"), schema))
+    actual = (
+        spark.read.format("delta").load(str(lake / "datasets" / "loyalty")).select(*schema.names)
+    )
+    assertDataFrameEqual(
+        actual, spark.createDataFrame(expected_loyalty(sample_dir / "loyalty.jsonl"), schema)
+    )
 
     # the same batch id again: success, nothing new
-    again = run_cli("ingest", "--config", str(CONFIG), "--lake", str(lake), "--dataset", "loyalty",
-                    "--batch-id", "e2e-1", str(sample_dir / "loyalty.jsonl"))
+    again = run_cli(
+        "ingest",
+        "--config",
+        str(CONFIG),
+        "--lake",
+        str(lake),
+        "--dataset",
+        "loyalty",
+        "--batch-id",
+        "e2e-1",
+        str(sample_dir / "loyalty.jsonl"),
+    )
     assert again.returncode == 0, again.stderr
     assert spark.read.format("delta").load(str(lake / "datasets" / "loyalty")).count() == 1000
 
@@ -81,10 +123,23 @@ def test_failed_batch_exit_code_and_errors_command(sample_dir, tmp_path):
     lake = tmp_path / "lake"
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"loyalty_id": "L0000001"}\n{"loyalty_id": "nope"}\nnot json\n')
-    proc = run_cli("ingest", "--config", str(CONFIG), "--lake", str(lake), "--dataset", "loyalty",
-                   "--batch-id", "bad-1", str(bad))
+    proc = run_cli(
+        "ingest",
+        "--config",
+        str(CONFIG),
+        "--lake",
+        str(lake),
+        "--dataset",
+        "loyalty",
+        "--batch-id",
+        "bad-1",
+        str(bad),
+    )
     assert proc.returncode == 1
-    assert "lakeport: error [BATCH_ROW_ERRORS]: batch bad-1 failed: 2 of 3 records failed" in proc.stderr
+    assert (
+        "lakeport: error [BATCH_ROW_ERRORS]: batch bad-1 failed: 2 of 3 records failed"
+        in proc.stderr
+    )
     assert "Traceback" not in proc.stderr
     assert json.loads(proc.stdout)["status"] == "failed"
     errors = run_cli("batch", "errors", "bad-1", "--config", str(CONFIG), "--lake", str(lake))
@@ -98,7 +153,11 @@ def test_failed_batch_exit_code_and_errors_command(sample_dir, tmp_path):
 
 def test_validate_broken_config_exits_2_with_one_line_per_problem(project):
     cfg = project / "conf" / "lakeport.yaml"
-    text = cfg.read_text().replace("format: csv", "format: xml").replace("  purchases:", "  purchases:\n    colour: red")
+    text = (
+        cfg.read_text()
+        .replace("format: csv", "format: xml")
+        .replace("  purchases:", "  purchases:\n    colour: red")
+    )
     cfg.write_text(text)
     proc = run_cli("validate", "--config", str(cfg))
     assert proc.returncode == 2
@@ -114,17 +173,38 @@ def test_validate_broken_config_exits_2_with_one_line_per_problem(project):
 def test_spark_submit_local_mode_with_dist_zip(sample_dir, tmp_path):
     from jobs.session import local_jars
 
-    subprocess.run([sys.executable, "scripts/build_dist.py"], cwd=REPO, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "scripts/build_dist.py"], cwd=REPO, check=True, capture_output=True
+    )
     dist = REPO / "dist" / "jobs.zip"
     with zipfile.ZipFile(dist) as zf:
         assert "jobs/ingest_batch.py" in zf.namelist()
     lake = tmp_path / "lake"
     submit = Path(sys.executable).parent / "spark-submit"
     proc = subprocess.run(
-        [str(submit), "--master", "local[2]", "--py-files", str(dist), "--jars", ",".join(local_jars()),
-         "--conf", "spark.ui.enabled=false", str(REPO / "jobs" / "ingest_batch.py"),
-         "--config", str(CONFIG), "--lake", str(lake), "--dataset", "products", str(sample_dir / "products.csv")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+        [
+            str(submit),
+            "--master",
+            "local[2]",
+            "--py-files",
+            str(dist),
+            "--jars",
+            ",".join(local_jars()),
+            "--conf",
+            "spark.ui.enabled=false",
+            str(REPO / "jobs" / "ingest_batch.py"),
+            "--config",
+            str(CONFIG),
+            "--lake",
+            str(lake),
+            "--dataset",
+            "products",
+            str(sample_dir / "products.csv"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**os.environ, "PYSPARK_PYTHON": sys.executable},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -49,7 +49,14 @@ datasets:
 """
 EXPECTED_DDL = "id string, name struct<first:string>, age int, signup timestamp, vip boolean, tags array<string>"
 ROWS = [
-    {"id": "p1", "first_name": "Ada", "age": 36, "signup": "2024-01-02T03:04:05Z", "vip": True, "tags": ["a", "b"]},
+    {
+        "id": "p1",
+        "first_name": "Ada",
+        "age": 36,
+        "signup": "2024-01-02T03:04:05Z",
+        "vip": True,
+        "tags": ["a", "b"],
+    },
     {"id": "p2", "first_name": "Bo", "age": "41", "signup": 1704164645000, "vip": "no", "tags": []},
     {"id": "p3", "first_name": None, "signup": "2024-01-02T05:04:05+02:00"},
 ]
@@ -68,8 +75,6 @@ def mini(tmp_path: Path):
     (tmp_path / "conf" / "mappings" / "people.yaml").write_text(MAPPING)
     (tmp_path / "conf" / "lakeport.yaml").write_text(CONFIG)
     return load_config(tmp_path / "conf" / "lakeport.yaml", lake_root=str(tmp_path / "lake"))
-
-
 
 
 def write_jsonl(path: Path, rows: list[object], compress: bool = False) -> str:

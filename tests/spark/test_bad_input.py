@@ -19,10 +19,19 @@ pytestmark = pytest.mark.spark
 def _outcome(spark, cfg, path: str) -> tuple[dict, dict[int, list[str]], list[str]]:
     """(batch summary, {line: [codes]} of failed records, sorted landed ids)."""
     result = ib.ingest(spark, cfg, "people_all", [path])
-    errors = {r["line"]: list(r["codes"]) for r in
-              ib.batch_errors(spark, cfg, result["batch_id"]).select("line", F.col("errors.code").alias("codes")).collect()}
-    landed = (spark.read.format("delta").load(lk.Lake(cfg.lake_root).dataset_path("people_all"))
-              .where(F.col("_batch_id") == result["batch_id"]).select("id").collect())
+    errors = {
+        r["line"]: list(r["codes"])
+        for r in ib.batch_errors(spark, cfg, result["batch_id"])
+        .select("line", F.col("errors.code").alias("codes"))
+        .collect()
+    }
+    landed = (
+        spark.read.format("delta")
+        .load(lk.Lake(cfg.lake_root).dataset_path("people_all"))
+        .where(F.col("_batch_id") == result["batch_id"])
+        .select("id")
+        .collect()
+    )
     return result, errors, sorted(r["id"] for r in landed)
 
 
@@ -30,22 +39,22 @@ def test_corpus_of_bad_json_lines(spark, mini, tmp_path: Path):
     deep = '{"id": "deep", "x": ' + '{"a": ' * 200 + "1" + "}" * 200 + "}"
     long_line = json.dumps({"id": "long", "first_name": "x" * 1_000_000})
     lines = [
-        b'{"id": "ok1", "age": 1}',                                   # 1 good
-        b'{"id": "crlf", "age": 2}\r',                                # 2 CRLF line ending: good
-        b'{"id": "bad-utf8", "first_name": "caf\xe9"}',               # 3 invalid UTF-8: replaced, lands
-        b'{"id": "nul", "first_name": "a\x00b"}',                     # 4 raw NUL in a string: malformed
-        b'{"id": "dup", "age": 1, "age": 2}',                         # 5 duplicate key: last wins
-        long_line.encode(),                                           # 6 a 1 MB line: good
-        deep.encode(),                                                # 7 deeply nested (unmapped) object: good
-        b'{"id": "obj", "first_name": {"nested": true}}',             # 8 object into a string field: its JSON text
-        b'{"id": "big", "age": 2147483648}',                          # 9 out of range for integer (optional: warning)
-        b'{"id": "neg", "age": -5}',                                  # 10 below minimum
-        b'{"id": "types", "age": "forty", "vip": "maybe"}',           # 11 wrong types in optional fields: warnings
-        b'{"id": 12345, "age": 3}',                                   # 12 number as a string id: fine
-        b'{"age": 3}',                                                # 13 missing required id
-        b'{"id": "trunc", "age": ',                                   # 14 truncated line
-        b"\xef\xbb\xbf" + b'{"id": "bom-in-middle"}',                 # 15 a stray BOM
-        b'{"id": "last-no-newline"',                                  # 16 truncated file end
+        b'{"id": "ok1", "age": 1}',  # 1 good
+        b'{"id": "crlf", "age": 2}\r',  # 2 CRLF line ending: good
+        b'{"id": "bad-utf8", "first_name": "caf\xe9"}',  # 3 invalid UTF-8: replaced, lands
+        b'{"id": "nul", "first_name": "a\x00b"}',  # 4 raw NUL in a string: malformed
+        b'{"id": "dup", "age": 1, "age": 2}',  # 5 duplicate key: last wins
+        long_line.encode(),  # 6 a 1 MB line: good
+        deep.encode(),  # 7 deeply nested (unmapped) object: good
+        b'{"id": "obj", "first_name": {"nested": true}}',  # 8 object into a string field: its JSON text
+        b'{"id": "big", "age": 2147483648}',  # 9 out of range for integer (optional: warning)
+        b'{"id": "neg", "age": -5}',  # 10 below minimum
+        b'{"id": "types", "age": "forty", "vip": "maybe"}',  # 11 wrong types in optional fields: warnings
+        b'{"id": 12345, "age": 3}',  # 12 number as a string id: fine
+        b'{"age": 3}',  # 13 missing required id
+        b'{"id": "trunc", "age": ',  # 14 truncated line
+        b"\xef\xbb\xbf" + b'{"id": "bom-in-middle"}',  # 15 a stray BOM
+        b'{"id": "last-no-newline"',  # 16 truncated file end
     ]
     f = tmp_path / "corpus.jsonl"
     f.write_bytes(b"\n".join(lines))
@@ -59,16 +68,42 @@ def test_corpus_of_bad_json_lines(spark, mini, tmp_path: Path):
         14: ["PARSE_MALFORMED_JSON"],
         16: ["PARSE_MALFORMED_JSON"],
     }
-    assert landed == ["12345", "bad-utf8", "big", "bom-in-middle", "crlf", "deep", "dup", "long", "obj", "ok1", "types"]
-    rows = {r["id"]: r for r in spark.read.format("delta").load(lk.Lake(mini.lake_root).dataset_path("people_all")).collect()}
+    assert landed == [
+        "12345",
+        "bad-utf8",
+        "big",
+        "bom-in-middle",
+        "crlf",
+        "deep",
+        "dup",
+        "long",
+        "obj",
+        "ok1",
+        "types",
+    ]
+    rows = {
+        r["id"]: r
+        for r in spark.read.format("delta")
+        .load(lk.Lake(mini.lake_root).dataset_path("people_all"))
+        .collect()
+    }
     assert rows["dup"]["age"] == 2
     assert rows["obj"]["name"]["first"] == '{"nested":true}'
-    assert rows["big"]["age"] is None and rows["types"]["age"] is None and rows["types"]["vip"] is None
+    assert (
+        rows["big"]["age"] is None and rows["types"]["age"] is None and rows["types"]["vip"] is None
+    )
     assert rows["bad-utf8"]["name"]["first"] == "caf\ufffd"
     assert len(rows["long"]["name"]["first"]) == 1_000_000
-    warned = {r["line"]: list(r["codes"]) for r in ib.batch_errors(spark, mini, result["batch_id"], severity="warning")
-              .select("line", F.col("errors.code").alias("codes")).collect()}
-    assert warned == {9: ["CONVERSION_OUT_OF_RANGE"], 11: ["CONVERSION_INVALID_NUMBER", "CONVERSION_INVALID_BOOLEAN"]}
+    warned = {
+        r["line"]: list(r["codes"])
+        for r in ib.batch_errors(spark, mini, result["batch_id"], severity="warning")
+        .select("line", F.col("errors.code").alias("codes"))
+        .collect()
+    }
+    assert warned == {
+        9: ["CONVERSION_OUT_OF_RANGE"],
+        11: ["CONVERSION_INVALID_NUMBER", "CONVERSION_INVALID_BOOLEAN"],
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -84,15 +119,24 @@ BAD_KINDS = {
 }
 
 good_record = st.fixed_dictionaries(
-    {"first_name": st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12),
-     "age": st.integers(min_value=0, max_value=150),
-     "vip": st.sampled_from(["yes", "no", True, False, "Y", "off"]),
-     "signup": st.sampled_from(["2024-01-02T03:04:05Z", "2024-01-02 03:04:05+02:00", 1704164645000, "1704164645000"])},
+    {
+        "first_name": st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12),
+        "age": st.integers(min_value=0, max_value=150),
+        "vip": st.sampled_from(["yes", "no", True, False, "Y", "off"]),
+        "signup": st.sampled_from(
+            ["2024-01-02T03:04:05Z", "2024-01-02 03:04:05+02:00", 1704164645000, "1704164645000"]
+        ),
+    },
 )
-record = st.one_of(good_record.map(lambda d: ("good", d)), st.sampled_from(sorted(BAD_KINDS)).map(lambda k: ("bad", k)))
+record = st.one_of(
+    good_record.map(lambda d: ("good", d)),
+    st.sampled_from(sorted(BAD_KINDS)).map(lambda k: ("bad", k)),
+)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(record, min_size=1, max_size=40))
 def test_record_conservation_property(spark, mini, tmp_path_factory, records):
     lines, good_ids, bad = [], [], {}
@@ -111,9 +155,18 @@ def test_record_conservation_property(spark, mini, tmp_path_factory, records):
     assert m["inputRecordCount"] == len(records)
     assert m["inputRecordCount"] == m["outputRecordCount"] + m["failedRecordCount"]
     assert m["failedRecordCount"] == len(bad)
-    landed = (spark.read.format("delta").load(lk.Lake(mini.lake_root).dataset_path("people_all"))
-              .where(F.col("_batch_id") == result["batch_id"]).select("id").collect())
+    landed = (
+        spark.read.format("delta")
+        .load(lk.Lake(mini.lake_root).dataset_path("people_all"))
+        .where(F.col("_batch_id") == result["batch_id"])
+        .select("id")
+        .collect()
+    )
     assert sorted(r["id"] for r in landed) == sorted(good_ids)
-    failed = {r["line"]: (r["codes"][0], r["raw"]) for r in ib.batch_errors(spark, mini, result["batch_id"])
-              .select("line", "raw", F.col("errors.code").alias("codes")).collect()}
+    failed = {
+        r["line"]: (r["codes"][0], r["raw"])
+        for r in ib.batch_errors(spark, mini, result["batch_id"])
+        .select("line", "raw", F.col("errors.code").alias("codes"))
+        .collect()
+    }
     assert failed == bad

@@ -19,6 +19,7 @@ from tests.spark.conftest import EXPECTED, EXPECTED_DDL, ROWS, write_jsonl
 
 pytestmark = pytest.mark.spark
 
+
 def _dataset(spark, cfg, name: str):
     cols = [c.split()[0] for c in EXPECTED_DDL.split(", ")]
     return spark.read.format("delta").load(lk.Lake(cfg.lake_root).dataset_path(name)).select(*cols)
@@ -60,8 +61,19 @@ def test_csv_with_bom_crlf_quotes_and_gzip(spark, mini, tmp_path):
     f = tmp_path / "people.csv.gz"
     f.write_bytes(gzip.compress(text.encode("utf-8")))
     result = ib.ingest(spark, mini, "people_csv", [str(f)])
-    assert result["metrics"] == {**result["metrics"], "inputRecordCount": 3, "outputRecordCount": 3, "failedRecordCount": 0}
-    assert result["mapping"]["autoMapped"] == {"id": "ID", "name.first": "Name.First", "age": "Age", "signup": "Signup", "vip": "VIP"}
+    assert result["metrics"] == {
+        **result["metrics"],
+        "inputRecordCount": 3,
+        "outputRecordCount": 3,
+        "failedRecordCount": 0,
+    }
+    assert result["mapping"]["autoMapped"] == {
+        "id": "ID",
+        "name.first": "Name.First",
+        "age": "Age",
+        "signup": "Signup",
+        "vip": "VIP",
+    }
     assert result["mapping"]["unmappedTargetFields"] == ["tags"]
     expected = [
         ("p1", ("Ada, Countess",), 36, datetime(2024, 1, 2, 3, 4, 5), True, None),
@@ -78,7 +90,9 @@ def test_csv_rows_with_wrong_field_counts_are_parse_errors(spark, mini, tmp_path
     with pytest.raises(BatchError) as info:
         ib.ingest(spark, cfg, "people_csv", [str(f)])
     assert info.value.code == "BATCH_ROW_ERRORS"
-    errors = ib.batch_errors(spark, cfg, info.value.batch_id).select("line", "raw", F.col("errors.code").alias("codes"))
+    errors = ib.batch_errors(spark, cfg, info.value.batch_id).select(
+        "line", "raw", F.col("errors.code").alias("codes")
+    )
     assert [tuple(r) for r in errors.collect()] == [
         (3, "p2,Bo", ["PARSE_MALFORMED_CSV"]),
         (4, "p3,Cy,30,extra", ["PARSE_MALFORMED_CSV"]),
@@ -102,7 +116,9 @@ def test_parquet_keeps_source_types(spark, mini, tmp_path):
     assertDataFrameEqual(_dataset(spark, mini, "people_pq"), _expected(spark, expected))
 
 
-def test_row_error_without_partial_ingestion_fails_and_leaves_dataset_unchanged(spark, mini, tmp_path):
+def test_row_error_without_partial_ingestion_fails_and_leaves_dataset_unchanged(
+    spark, mini, tmp_path
+):
     good = ib.ingest(spark, mini, "people", [write_jsonl(tmp_path / "a.jsonl", ROWS)])
     path = lk.Lake(mini.lake_root).dataset_path("people")
     version = lk.delta_version(spark, path)
@@ -123,7 +139,13 @@ def test_row_error_without_partial_ingestion_fails_and_leaves_dataset_unchanged(
 
 
 def test_partial_ingestion_lands_good_rows_and_keeps_failed_ones_with_lines(spark, mini, tmp_path):
-    rows = [*ROWS, {"id": "p4", "signup": "2024-02-30T00:00:00Z"}, "", "[1, 2]", {"first_name": "NoId"}]
+    rows = [
+        *ROWS,
+        {"id": "p4", "signup": "2024-02-30T00:00:00Z"},
+        "",
+        "[1, 2]",
+        {"first_name": "NoId"},
+    ]
     f = write_jsonl(tmp_path / "mixed.jsonl", rows)
     result = ib.ingest(spark, mini, "people_part", [f])
     m = result["metrics"]
@@ -133,13 +155,19 @@ def test_partial_ingestion_lands_good_rows_and_keeps_failed_ones_with_lines(spar
     assert result["status"] == "success"
     assert m["inputRecordCount"] == m["outputRecordCount"] + m["failedRecordCount"]
     assert result["errorSummary"] == {"PARSE_MALFORMED_JSON": 1, "REQUIRED_MISSING": 1}
-    errors = ib.batch_errors(spark, mini, result["batch_id"]).select("line", "raw", "errors.code", "errors.field")
+    errors = ib.batch_errors(spark, mini, result["batch_id"]).select(
+        "line", "raw", "errors.code", "errors.field"
+    )
     assert [tuple(r) for r in errors.collect()] == [
         (6, "[1, 2]", ["PARSE_MALFORMED_JSON"], [None]),
         (7, '{"first_name": "NoId"}', ["REQUIRED_MISSING"], ["id"]),
     ]
     # p4's invalid optional datetime is a warning: the row lands with a null signup
-    warned = ib.batch_errors(spark, mini, result["batch_id"], severity="warning").select("line", "errors.code").collect()
+    warned = (
+        ib.batch_errors(spark, mini, result["batch_id"], severity="warning")
+        .select("line", "errors.code")
+        .collect()
+    )
     assert [tuple(r) for r in warned] == [(4, ["CONVERSION_INVALID_DATETIME"])]
     landed = spark.read.format("delta").load(lk.Lake(mini.lake_root).dataset_path("people_part"))
     assert sorted(r["id"] for r in landed.collect()) == ["p1", "p2", "p3", "p4"]
@@ -148,7 +176,13 @@ def test_partial_ingestion_lands_good_rows_and_keeps_failed_ones_with_lines(spar
 def test_threshold_exceeded_fails_the_batch(spark, mini, tmp_path):
     rows = [ROWS[0], "bad", "bad", "bad"]
     with pytest.raises(BatchError) as info:
-        ib.ingest(spark, mini, "people_part", [write_jsonl(tmp_path / "t.jsonl", rows)], partial={"error_threshold_percent": 50})
+        ib.ingest(
+            spark,
+            mini,
+            "people_part",
+            [write_jsonl(tmp_path / "t.jsonl", rows)],
+            partial={"error_threshold_percent": 50},
+        )
     assert info.value.code == "BATCH_THRESHOLD_EXCEEDED"
     assert "3 of 4 records failed (75.00%)" in info.value.message
     assert not lk.is_delta(spark, lk.Lake(mini.lake_root).dataset_path("people_part"))
@@ -167,10 +201,19 @@ def test_rerun_with_same_batch_id_never_duplicates(spark, mini, tmp_path):
 
 
 def test_replace_removes_predecessor_rows_in_the_same_commit(spark, mini, tmp_path):
-    one = ib.ingest(spark, mini, "people", [write_jsonl(tmp_path / "1.jsonl", ROWS[:2])], batch_id="one")
+    one = ib.ingest(
+        spark, mini, "people", [write_jsonl(tmp_path / "1.jsonl", ROWS[:2])], batch_id="one"
+    )
     path = lk.Lake(mini.lake_root).dataset_path("people")
     v1 = lk.delta_version(spark, path)
-    two = ib.ingest(spark, mini, "people", [write_jsonl(tmp_path / "2.jsonl", ROWS[2:])], batch_id="two", replace=["one"])
+    two = ib.ingest(
+        spark,
+        mini,
+        "people",
+        [write_jsonl(tmp_path / "2.jsonl", ROWS[2:])],
+        batch_id="two",
+        replace=["one"],
+    )
     assert one["status"] == two["status"] == "success"
     assert lk.delta_version(spark, path) == v1 + 1
     assertDataFrameEqual(_dataset(spark, mini, "people"), _expected(spark, EXPECTED[2:]))
@@ -187,7 +230,9 @@ def test_lifecycle_and_illegal_transitions(spark, mini, tmp_path):
     done = ib.complete(spark, mini, "life")
     assert done["status"] == "success" and done["metrics"]["outputRecordCount"] == 3
     assert ib.complete(spark, mini, "life")["metrics"] == done["metrics"]  # retry is a no-op
-    with pytest.raises(BatchStateError, match="is success; files can only be uploaded into a loading batch"):
+    with pytest.raises(
+        BatchStateError, match="is success; files can only be uploaded into a loading batch"
+    ):
         ib.upload(spark, mini, "life", [f])
     with pytest.raises(BatchStateError, match="only a loading batch can be aborted"):
         ib.abort(spark, mini, "life")
@@ -197,7 +242,12 @@ def test_lifecycle_and_illegal_transitions(spark, mini, tmp_path):
         ib.complete(spark, mini, "gone")
     with pytest.raises(BatchStateError, match="already exists"):
         ib.create_batch(spark, mini, "people", batch_id="gone")
-    listed = lk.batches(spark, lk.Lake(mini.lake_root)).select("batch_id", "status").orderBy("batch_id").collect()
+    listed = (
+        lk.batches(spark, lk.Lake(mini.lake_root))
+        .select("batch_id", "status")
+        .orderBy("batch_id")
+        .collect()
+    )
     assert [tuple(r) for r in listed] == [("gone", "aborted"), ("life", "success")]
 
 
@@ -238,14 +288,22 @@ def test_pipeline_has_no_python_udf(spark, mini, tmp_path):
     ds = mini.dataset("people")
     frame, _ = ib.validated_frame(spark, ds, fs.list_files(spark, [f]), ds.config.options)
     plan = frame._jdf.queryExecution().executedPlan().toString()
-    for node in ("BatchEvalPython", "ArrowEvalPython", "PythonUDF", "FlatMapGroupsInPandas", "MapInPandas"):
+    for node in (
+        "BatchEvalPython",
+        "ArrowEvalPython",
+        "PythonUDF",
+        "FlatMapGroupsInPandas",
+        "MapInPandas",
+    ):
         assert node not in plan
     assert "Scan text" in plan or "FileScan text" in plan
 
 
 def test_gzip_truncated_past_the_first_megabyte_fails_cleanly(spark, mini, tmp_path):
     rng = random.Random(1)  # incompressible text, so the cut lands megabytes into the file
-    rows = [json.dumps({"id": f"p{i}", "first_name": rng.randbytes(100).hex()}) for i in range(20000)]
+    rows = [
+        json.dumps({"id": f"p{i}", "first_name": rng.randbytes(100).hex()}) for i in range(20000)
+    ]
     data = gzip.compress(("\n".join(rows) + "\n").encode())
     f = tmp_path / "cut.jsonl.gz"
     f.write_bytes(data[: len(data) * 3 // 4])  # > 1 MB of text before the cut
@@ -266,4 +324,8 @@ def test_error_threshold_count(spark, mini, tmp_path):
     assert info.value.code == "BATCH_THRESHOLD_EXCEEDED"
     assert "2 records failed, above error_threshold_count 1" in info.value.message
     ok = ib.ingest(spark, mini, "people_part", [f], partial={"error_threshold_count": 2})
-    assert (ok["status"], ok["metrics"]["outputRecordCount"], ok["metrics"]["failedRecordCount"]) == ("success", 3, 2)
+    assert (
+        ok["status"],
+        ok["metrics"]["outputRecordCount"],
+        ok["metrics"]["failedRecordCount"],
+    ) == ("success", 3, 2)

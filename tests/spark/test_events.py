@@ -30,7 +30,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 outer.requests.append((dict(self.headers), body))
                 code = outer.statuses.pop(0) if outer.statuses else 200
@@ -65,17 +65,26 @@ def receiver():
 
 def _cfg_with_hook(mini, url: str, extra: str = "") -> object:
     path = Path(mini.path)
-    path.write_text(CONFIG + f"events:\n  webhook: {{url: '{url}', secret_env: LAKEPORT_TEST_HOOK_SECRET{extra}}}\n")
+    path.write_text(
+        CONFIG
+        + f"events:\n  webhook: {{url: '{url}', secret_env: LAKEPORT_TEST_HOOK_SECRET{extra}}}\n"
+    )
     return load_config(path, lake_root=mini.lake_root)
 
 
-def test_success_and_failure_events_are_written_and_signed(spark, mini, tmp_path, receiver, monkeypatch):
+def test_success_and_failure_events_are_written_and_signed(
+    spark, mini, tmp_path, receiver, monkeypatch
+):
     monkeypatch.setenv("LAKEPORT_TEST_HOOK_SECRET", "s3cret")
     hook = receiver([503, 200, 200])  # the first delivery is retried once
     cfg = _cfg_with_hook(mini, hook.url, ", attempts: 3, timeout_seconds: 2")
-    ok = ib.ingest(spark, cfg, "people", [write_jsonl(tmp_path / "ok.jsonl", ROWS)], batch_id="ev-ok")
+    ok = ib.ingest(
+        spark, cfg, "people", [write_jsonl(tmp_path / "ok.jsonl", ROWS)], batch_id="ev-ok"
+    )
     with pytest.raises(BatchError):
-        ib.ingest(spark, cfg, "people", [write_jsonl(tmp_path / "bad.jsonl", ["nope"])], batch_id="ev-bad")
+        ib.ingest(
+            spark, cfg, "people", [write_jsonl(tmp_path / "bad.jsonl", ["nope"])], batch_id="ev-bad"
+        )
     assert ok["status"] == "success"
     assert len(hook.requests) == 3
     payloads = []
@@ -86,18 +95,41 @@ def test_success_and_failure_events_are_written_and_signed(spark, mini, tmp_path
     assert payloads[0] == payloads[1]  # the retried delivery is the same event
     success, failure = payloads[1], payloads[2]
     assert success["eventId"].startswith("ev-ok:success:")
-    assert {k: success[k] for k in ("eventType", "batchId", "dataset", "status", "inputFormat",
-                                    "successCount", "failedCount", "errorSummary")} == {
-        "eventType": "ing_load_success", "batchId": "ev-ok", "dataset": "people",
-        "status": "success", "inputFormat": "json", "successCount": 3, "failedCount": 0, "errorSummary": {},
+    assert {
+        k: success[k]
+        for k in (
+            "eventType",
+            "batchId",
+            "dataset",
+            "status",
+            "inputFormat",
+            "successCount",
+            "failedCount",
+            "errorSummary",
+        )
+    } == {
+        "eventType": "ing_load_success",
+        "batchId": "ev-ok",
+        "dataset": "people",
+        "status": "success",
+        "inputFormat": "json",
+        "successCount": 3,
+        "failedCount": 0,
+        "errorSummary": {},
     }
     assert success["startedAt"].endswith("Z") and success["completedAt"] >= success["startedAt"]
     assert (failure["eventType"], failure["failedCount"], failure["errorSummary"]) == (
-        "ing_load_failure", 1, {"PARSE_MALFORMED_JSON": 1})
+        "ing_load_failure",
+        1,
+        {"PARSE_MALFORMED_JSON": 1},
+    )
     assert hook.requests[2][0]["X-Lakeport-Event"] == "ing_load_failure"
 
     events = spark.read.format("delta").load(lk.Lake(cfg.lake_root).system_path("events"))
-    rows = sorted((r["batch_id"], r["event_type"], r["success_count"], r["failed_count"]) for r in events.collect())
+    rows = sorted(
+        (r["batch_id"], r["event_type"], r["success_count"], r["failed_count"])
+        for r in events.collect()
+    )
     assert rows == [("ev-bad", "ing_load_failure", 0, 1), ("ev-ok", "ing_load_success", 3, 0)]
 
 
@@ -108,4 +140,6 @@ def test_a_dead_webhook_never_fails_or_undoes_the_batch(spark, mini, tmp_path):
     cfg = _cfg_with_hook(mini, f"http://127.0.0.1:{port}/hook", ", attempts: 2, timeout_seconds: 1")
     result = ib.ingest(spark, cfg, "people", [write_jsonl(tmp_path / "ok.jsonl", ROWS)])
     assert result["status"] == "success"
-    assert spark.read.format("delta").load(lk.Lake(cfg.lake_root).dataset_path("people")).count() == 3
+    assert (
+        spark.read.format("delta").load(lk.Lake(cfg.lake_root).dataset_path("people")).count() == 3
+    )

@@ -59,7 +59,10 @@ CASES = [
     ("floor(n)", -3),
     ("ceil(n)", -2),
     ("to_datetime('2024-02-29T10:00:00+02:00')", datetime(2024, 2, 29, 8, 0)),
-    ("to_datetime('29/02/2024 10:00', 'dd/MM/yyyy HH:mm', 'America/New_York')", datetime(2024, 2, 29, 15, 0)),
+    (
+        "to_datetime('29/02/2024 10:00', 'dd/MM/yyyy HH:mm', 'America/New_York')",
+        datetime(2024, 2, 29, 15, 0),
+    ),
     ("to_date(d)", date(2024, 2, 29)),
     ("to_date('29.02.2024', 'dd.MM.yyyy')", date(2024, 2, 29)),
     ("date_format(to_datetime(d), 'yyyy/MM/dd')", "2024/02/29"),

@@ -29,26 +29,47 @@ def test_strict_refuses_a_grown_schema_and_leaves_the_table(spark, mini, tmp_pat
     _grow_schema(mini)
     grown = load_config(mini.path, lake_root=mini.lake_root)
     with pytest.raises(BatchError) as info:
-        ib.ingest(spark, grown, "people", [write_jsonl(tmp_path / "b.jsonl", [{"id": "n1", "nickname": "Nico"}])])
+        ib.ingest(
+            spark,
+            grown,
+            "people",
+            [write_jsonl(tmp_path / "b.jsonl", [{"id": "n1", "nickname": "Nico"}])],
+        )
     assert info.value.code == "BATCH_SCHEMA_MISMATCH"
     assert "set schema_evolution: add_columns" in info.value.message
     assert lk.delta_version(spark, path) == version
     assert spark.read.format("delta").load(path).columns == [
-        "id", "name", "age", "signup", "vip", "tags", "_batch_id", "_ingested_at", "_source_file"]
+        "id",
+        "name",
+        "age",
+        "signup",
+        "vip",
+        "tags",
+        "_batch_id",
+        "_ingested_at",
+        "_source_file",
+    ]
 
 
 def test_add_columns_adds_the_new_field(spark, mini, tmp_path):
     config = Path(mini.path)
-    config.write_text(config.read_text().replace(
-        "people:       {schema: people, mapping: people, format: json}",
-        "people:       {schema: people, mapping: people, format: json, schema_evolution: add_columns}"))
+    config.write_text(
+        config.read_text().replace(
+            "people:       {schema: people, mapping: people, format: json}",
+            "people:       {schema: people, mapping: people, format: json, schema_evolution: add_columns}",
+        )
+    )
     first = load_config(config, lake_root=mini.lake_root)
     ib.ingest(spark, first, "people", [write_jsonl(tmp_path / "a.jsonl", ROWS[:1])])
     _grow_schema(first)
     mapping = config.parent / "mappings" / "people.yaml"
     mapping.write_text(mapping.read_text() + "  - {target: nickname, source: nick}\n")
     grown = load_config(config, lake_root=mini.lake_root)
-    ib.ingest(spark, grown, "people", [write_jsonl(tmp_path / "b.jsonl", [{"id": "n1", "nick": "Nico"}])])
+    ib.ingest(
+        spark, grown, "people", [write_jsonl(tmp_path / "b.jsonl", [{"id": "n1", "nick": "Nico"}])]
+    )
     rows = spark.read.format("delta").load(lk.Lake(mini.lake_root).dataset_path("people"))
     assert sorted((r["id"], r["nickname"]) for r in rows.select("id", "nickname").collect()) == [
-        ("n1", "Nico"), ("p1", None)]
+        ("n1", "Nico"),
+        ("p1", None),
+    ]
