@@ -212,3 +212,36 @@ def test_spark_submit_local_mode_with_dist_zip(sample_dir, tmp_path):
     assert summary["status"] == "success"
     assert summary["metrics"]["outputRecordCount"] == 100
     assert (lake / "datasets" / "products" / "_delta_log").is_dir()
+
+
+def test_batch_lifecycle_through_the_cli(sample_dir, tmp_path):
+    base = ("--config", str(CONFIG), "--lake", str(tmp_path / "lake"))
+    created = run_cli(
+        "batch", "create", "--dataset", "products", "--batch-id", "cli-1", "--json", *base
+    )
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["status"] == "loading"
+    uploaded = run_cli(
+        "batch", "upload", "cli-1", str(sample_dir / "products.csv"), "--json", *base
+    )
+    assert uploaded.returncode == 0, uploaded.stderr
+    done = run_cli("batch", "complete", "cli-1", "--json", *base)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (
+        summary["status"],
+        summary["metrics"]["inputRecordCount"],
+        summary["metrics"]["outputRecordCount"],
+    ) == ("success", 100, 100)
+    assert summary["mapping"]["autoMapped"]["productName"] == "Product Name"
+    illegal = run_cli("batch", "abort", "cli-1", *base)
+    assert illegal.returncode == 2
+    assert illegal.stderr.strip().endswith(
+        "lakeport: error [BATCH_ILLEGAL_TRANSITION]: batch cli-1 is success; only a loading batch can be aborted"
+    )
+    preview = run_cli("datasets", "preview", "products", "--limit", "2", "--json", *base)
+    assert preview.returncode == 0, preview.stderr
+    rows = json.loads(preview.stdout)["rows"]
+    assert len(rows) == 2 and all(
+        r["_batch_id"] == "cli-1" and r["sku"].startswith("LUMA-") for r in rows
+    )
