@@ -419,6 +419,7 @@ def read_source(
         F.when(bad, F.lit("PARSE_MALFORMED_CSV")).alias("_parse_error"),
         F.lit(None).cast("long").alias("_block"),
         F.monotonically_increasing_id().alias("_row"),
+        F.lit(False).alias("_skip"),
     )
 
 

@@ -43,6 +43,7 @@ datasets:
                  partial_ingestion: {enabled: true, error_threshold_percent: 40}}
   people_multi: {schema: people, mapping: people, format: json, options: {multiline: true}}
   people_csv:   {schema: people, format: csv}
+  people_latin: {schema: people, format: csv, options: {encoding: ISO-8859-1, delimiter: ";"}}
   people_pq:    {schema: people, mapping: people, format: parquet}
   people_all:   {schema: people, mapping: people, format: json,
                  partial_ingestion: {enabled: true, error_threshold_percent: 100}}

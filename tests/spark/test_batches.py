@@ -329,3 +329,13 @@ def test_error_threshold_count(spark, mini, tmp_path):
         ok["metrics"]["outputRecordCount"],
         ok["metrics"]["failedRecordCount"],
     ) == ("success", 3, 2)
+
+
+def test_csv_in_another_charset_with_semicolons(spark, mini, tmp_path):
+    f = tmp_path / "latin.csv"
+    f.write_bytes("id;name.first;age\np1;José;36\np2;Zoë;x\n".encode("iso-8859-1"))
+    result = ib.ingest(spark, mini, "people_latin", [str(f)])
+    m = result["metrics"]
+    assert (m["inputRecordCount"], m["outputRecordCount"], m["warningRecordCount"]) == (2, 2, 1)
+    expected = [("p1", ("José",), 36, None, None, None), ("p2", ("Zoë",), None, None, None, None)]
+    assertDataFrameEqual(_dataset(spark, mini, "people_latin"), _expected(spark, expected))
