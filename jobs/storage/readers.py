@@ -332,7 +332,10 @@ def read_source(
         )
         # blank lines are not records (as in Spark's JSON Lines reader) but they count as lines,
         # so they are flagged (_skip), not filtered, until line numbers are known; a BOM is not content
-        text = text.withColumn("_raw", F.regexp_replace("_raw", "^\ufeff", ""))
+        bom = F.col("_raw").startswith("\ufeff")
+        text = text.withColumn(
+            "_raw", F.when(bom, F.substring("_raw", 2, 1 << 30)).otherwise(F.col("_raw"))
+        )
         text = text.withColumn("_skip", F.trim(F.col("_raw")) == "")
         if fmt == "json":
             read_schema = json_read_schema(plan, schema).add("_corrupt_record", T.StringType())

@@ -350,9 +350,20 @@ def _shown(src: Column) -> Column:
 
 
 def _convert_field(
-    src: Column, src_type: T.DataType, spec: FieldSpec, path: str, entry: MappingEntry, zone: str
+    src: Column,
+    src_type: T.DataType,
+    spec: FieldSpec,
+    path: str,
+    entry: MappingEntry,
+    zone: str,
+    *,
+    deferred: dict[int, Callable[[Column], Column]] | None = None,
 ) -> tuple[Column, list[tuple[Column, str, Column]]]:
-    """Typed value for one target field and its failures as (flag, code, message)."""
+    """Typed value for one target field and its failures as (flag, code, message).
+
+    With ``deferred``, a failure flag that can be computed from the materialised value is also
+    put there (by its index in the list), so the caller can avoid evaluating the conversion twice.
+    """
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -383,6 +394,8 @@ def _convert_field(
             )
             for p in parts
         ]
+        if deferred is not None:
+            deferred.update({k: p.invalid_from for k, p in enumerate(parts) if p.invalid_from})
         return parts[0].value, fails
     if spec.type == "array":
         assert spec.items is not None
@@ -566,7 +579,7 @@ def _validation(
         if "email" not in spec.identity.namespace.lower():
             out.append(
                 (
-                    present & value.rlike(_EMAIL),
+                    present & F.contains(value, F.lit("@")) & value.rlike(_EMAIL),
                     "IDENTITY_EMAIL_IN_ID",
                     F.lit(
                         f"an email address in identity namespace {spec.identity.namespace!r}; "
@@ -579,11 +592,18 @@ def _validation(
 
 @dataclass(frozen=True)
 class MappedColumns:
-    """The compiled mapping: one Column per top-level target field plus the error arrays."""
+    """The compiled mapping, in two projections.
 
-    columns: list[Column]
-    errors: Column
-    warnings: Column
+    ``stage1`` (added to the source frame's columns) converts every mapped field once
+    (``__v<i>``), with one boolean per failure kind (``__f<i>_<k>``). ``stage2`` reads those
+    columns: it nulls failed fields, builds the nested target columns and the ``_errors`` /
+    ``_warnings`` arrays (messages quote the source value, for failed rows only). Two projections keep every conversion a single expression that later
+    expressions reference, instead of an inlined copy per use (Spark keeps the projections apart
+    because the converted values are referenced several times).
+    """
+
+    stage1: list[Column]
+    stage2: list[Column]
 
 
 def compile_mapping(
@@ -605,41 +625,57 @@ def compile_mapping(
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
+    stage1: list[Column] = []
     values: dict[str, Column] = {}
     errors: list[Column] = []
     warnings: list[Column] = []
     primary = {p for p, ident in schema.identities() if ident.primary}
     implicit = {"_id", "timestamp"} if schema.class_ == "event" else set()
 
-    for path, spec in mappable_targets(schema).items():
+    for i, (path, spec) in enumerate(mappable_targets(schema).items()):
         required = spec.required or path in primary or path in implicit
         entry = plan.entries.get(path)
         if entry is None:
-            value = F.lit(None).cast(_spark_type(spec))
-            fails: list[tuple[Column, str, Column]] = []
-        else:
-            if entry.source is not None:
-                src, src_type = resolve(entry.source)
-            elif entry.value is not None:
-                src, src_type = F.lit(entry.value), _literal_type(entry.value)
-            else:
-                assert entry.expression is not None
-                src = ex.compile_expression(
-                    entry.expression, lambda p: resolve(p)[0], entry.timezone or zone
+            values[path] = F.lit(None).cast(_spark_type(spec))
+            if required:
+                errors.append(
+                    _error(
+                        "REQUIRED_MISSING",
+                        path,
+                        F.lit(f"required field {path} is missing or empty"),
+                    )
                 )
-                src_type = type_of(src)
-            value, fails = _convert_field(src, src_type, spec, path, entry, zone)
+            continue
+        if entry.source is not None:
+            src, src_type = resolve(entry.source)
+        elif entry.value is not None:
+            src, src_type = F.lit(entry.value), _literal_type(entry.value)
+        else:
+            assert entry.expression is not None
+            src = ex.compile_expression(
+                entry.expression, lambda p: resolve(p)[0], entry.timezone or zone
+            )
+            src_type = type_of(src)
+        deferred: dict[int, Callable[[Column], Column]] = {}
+        value, fails = _convert_field(src, src_type, spec, path, entry, zone, deferred=deferred)
+        stage1.append(value.alias(f"__v{i}"))
         any_fail = F.lit(False)
-        for flag, code, message in fails:
-            flag = F.coalesce(flag, F.lit(False))
-            any_fail = any_fail | flag
-            (errors if required else warnings).append(F.when(flag, _error(code, path, message)))
+        for k, (flag, code, message) in enumerate(fails):
+            if k in deferred:
+                # computed from the materialised value in stage 2, not by converting again
+                failed = F.coalesce(deferred[k](F.col(f"__v{i}")), F.lit(False))
+            else:
+                stage1.append(F.coalesce(flag, F.lit(False)).alias(f"__f{i}_{k}"))
+                failed = F.col(f"__f{i}_{k}")
+            any_fail = any_fail | failed
+            # the message reads the source again, but only for the rows that failed
+            (errors if required else warnings).append(F.when(failed, _error(code, path, message)))
         # a failed optional field is nulled (and warned about); a failed required one fails the row
-        value = F.when(~any_fail, value)
+        nulled = F.when(~any_fail, F.col(f"__v{i}")) if fails else F.col(f"__v{i}")
         if required:
             errors.append(
                 F.when(
-                    value.isNull() & ~any_fail,
+                    nulled.isNull() & ~any_fail,
                     _error(
                         "REQUIRED_MISSING",
                         path,
@@ -648,9 +684,9 @@ def compile_mapping(
                 )
             )
         if spec.type in PRIMITIVE_TYPES:
-            for flag, code, message in _validation(value, spec, path, required):
+            for flag, code, message in _validation(nulled, spec, path, required):
                 errors.append(F.when(F.coalesce(flag, F.lit(False)), _error(code, path, message)))
-        values[path] = value
+        values[path] = nulled
 
     error_type = T.ArrayType(
         T.StructType([T.StructField(n, T.StringType()) for n in ("code", "field", "message")])
@@ -665,7 +701,8 @@ def compile_mapping(
         if warnings
         else F.array().cast(error_type)
     )
-    return MappedColumns(_nest(schema.fields, values, ""), err, warn)
+    stage2 = [*_nest(schema.fields, values, ""), err.alias("_errors"), warn.alias("_warnings")]
+    return MappedColumns(stage1, stage2)
 
 
 def _nest(fields: dict[str, FieldSpec], values: dict[str, Column], prefix: str) -> list[Column]:
@@ -705,9 +742,5 @@ def apply_mapping(
     compiled = compile_mapping(
         plan, schema, resolve, lambda c: df.select(c.alias("x")).schema["x"].dataType, zone
     )
-    return df.select(
-        *compiled.columns,
-        compiled.errors.alias("_errors"),
-        compiled.warnings.alias("_warnings"),
-        *(keep or []),
-    )
+    converted = df.select("*", *compiled.stage1)
+    return converted.select(*compiled.stage2, *(keep or []))
