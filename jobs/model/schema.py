@@ -18,7 +18,7 @@ SYSTEM_COLUMNS = [
     T.StructField("_source_file", T.StringType(), True),
 ]
 
-_PRIMITIVES: dict[str, T.DataType] = {
+PRIMITIVE_SPARK_TYPES: dict[str, T.DataType] = {
     "string": T.StringType(),
     "integer": T.IntegerType(),
     "long": T.LongType(),
@@ -33,8 +33,8 @@ _PRIMITIVES: dict[str, T.DataType] = {
 
 def field_type(spec: FieldSpec) -> T.DataType:
     """The Spark type of one field spec (recursive)."""
-    if spec.type in _PRIMITIVES:
-        return _PRIMITIVES[spec.type]
+    if spec.type in PRIMITIVE_SPARK_TYPES:
+        return PRIMITIVE_SPARK_TYPES[spec.type]
     if spec.type == "object":
         assert spec.fields is not None
         return T.StructType([T.StructField(n, field_type(f), True) for n, f in spec.fields.items()])

@@ -496,10 +496,3 @@ def resolver(source: DataFrame, fmt: str, info: SourceInfo) -> Any:
         return col, dtype
 
     return resolve
-
-
-def error_message_for_parse(code: str) -> str:
-    return {
-        "PARSE_MALFORMED_JSON": "the line is not a JSON object",
-        "PARSE_MALFORMED_CSV": "the row does not have as many fields as the header",
-    }.get(code, "the record cannot be parsed")

@@ -32,6 +32,8 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from jobs.model.schema import PRIMITIVE_SPARK_TYPES
+
 _ISO = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
     r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
@@ -66,17 +68,8 @@ INTEGER_RANGES = {
     # SEMANTICS.md: longs are capped at 2^53-1 so that every value survives JSON consumers.
     "long": (-(2**53 - 1), 2**53 - 1),
 }
-SPARK_TYPES: dict[str, T.DataType] = {
-    "string": T.StringType(),
-    "integer": T.IntegerType(),
-    "long": T.LongType(),
-    "short": T.ShortType(),
-    "byte": T.ByteType(),
-    "double": T.DoubleType(),
-    "boolean": T.BooleanType(),
-    "date": T.DateType(),
-    "datetime": T.TimestampType(),
-}
+# one table of primitive types for the whole package: the schema model owns it
+SPARK_TYPES = PRIMITIVE_SPARK_TYPES
 TRUE_WORDS = ("true", "yes", "y", "on")
 FALSE_WORDS = ("false", "no", "n", "off")
 
