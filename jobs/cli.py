@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import logging
 import sys
@@ -18,6 +19,12 @@ from typing import Any
 from jobs.errors import BatchError, ConfigError, LakeportError
 
 log = logging.getLogger("lakeport")
+
+# Command groups that live in their own modules. Each module has
+# ``register(add, common)``: ``add(name, help, example)`` returns a new sub-parser that already
+# takes the common flags (--config, --lake, --json, -v); ``common`` is the parent parser for
+# nested actions. Handlers are set with ``set_defaults(func=...)`` and return an exit code.
+COMMAND_MODULES: tuple[str, ...] = ()
 
 EXAMPLES = """\
 examples:
@@ -261,6 +268,43 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------
 
 
+def partial_flags(q: argparse.ArgumentParser) -> None:
+    """The partial-ingestion overrides shared by every command that runs a batch."""
+    q.add_argument(
+        "--partial",
+        dest="partial",
+        action="store_true",
+        default=None,
+        help="turn partial ingestion on",
+    )
+    q.add_argument(
+        "--no-partial", dest="partial", action="store_false", help="turn partial ingestion off"
+    )
+    q.add_argument(
+        "--error-threshold-percent",
+        type=float,
+        help="fail the batch above this % of failed records",
+    )
+    q.add_argument(
+        "--error-threshold-count",
+        type=int,
+        help="fail the batch above this many failed records",
+    )
+    q.add_argument(
+        "--diagnostics",
+        dest="diagnostics",
+        action="store_true",
+        default=None,
+        help="keep failed records in system/errors (the dataset's setting otherwise)",
+    )
+    q.add_argument(
+        "--no-diagnostics",
+        dest="diagnostics",
+        action="store_false",
+        help="keep only counts and the error summary, not the failed records",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -307,41 +351,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--scale", type=int, default=1, help="multiply row counts (1000 -> 1M loyalty rows)"
     )
     p.set_defaults(func=cmd_sample_data)
-
-    def partial_flags(q: argparse.ArgumentParser) -> None:
-        q.add_argument(
-            "--partial",
-            dest="partial",
-            action="store_true",
-            default=None,
-            help="turn partial ingestion on",
-        )
-        q.add_argument(
-            "--no-partial", dest="partial", action="store_false", help="turn partial ingestion off"
-        )
-        q.add_argument(
-            "--error-threshold-percent",
-            type=float,
-            help="fail the batch above this % of failed records",
-        )
-        q.add_argument(
-            "--error-threshold-count",
-            type=int,
-            help="fail the batch above this many failed records",
-        )
-        q.add_argument(
-            "--diagnostics",
-            dest="diagnostics",
-            action="store_true",
-            default=None,
-            help="keep failed records in system/errors (the dataset's setting otherwise)",
-        )
-        q.add_argument(
-            "--no-diagnostics",
-            dest="diagnostics",
-            action="store_false",
-            help="keep only counts and the error summary, not the failed records",
-        )
 
     p = add(
         "ingest",
@@ -412,6 +421,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", default="sample-data", help="where the sample feeds are written")
     p.set_defaults(func=cmd_demo)
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(add, common)
     return parser
 
 
