@@ -488,6 +488,7 @@ class DatasetConfig(_Strict):
     partial_ingestion: PartialIngestion = Field(default_factory=PartialIngestion)
     diagnostics: bool = True
     description: str | None = None
+    last_updated: str | None = Field(default=None, min_length=1)
 
     @field_validator("schema_name", "mapping")
     @classmethod
@@ -550,11 +551,97 @@ class EventSettings(_Strict):
     webhook: WebhookSettings | None = None
 
 
+class Guardrails(_Strict):
+    """Limits that stop one shared value from collapsing many people into one profile."""
+
+    max_identities_per_graph: int = Field(default=50, ge=2, le=100_000)
+    max_identities_per_record: int = Field(default=20, ge=2, le=10_000)
+    max_identity_length: int = Field(default=MAX_IDENTITY_LENGTH, ge=1, le=65_536)
+
+
+class MergePolicy(_Strict):
+    """How fragments become one profile: which identity graph, and which value wins."""
+
+    merge: Literal["timestamp_ordered", "dataset_precedence"] = "timestamp_ordered"
+    identity_graph: Literal["stitched", "none"] = "stitched"
+    datasets: list[str] | None = None
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _datasets_for_precedence(self) -> MergePolicy:
+        if self.merge == "dataset_precedence" and not self.datasets:
+            raise _Problems(
+                [
+                    (
+                        "datasets",
+                        "dataset_precedence needs the ordered list of datasets, first wins; "
+                        "add datasets: [<first>, <second>, ...]",
+                    )
+                ]
+            )
+        if self.merge == "timestamp_ordered" and self.datasets is not None:
+            raise _Problems(
+                [
+                    (
+                        "datasets",
+                        "only dataset_precedence takes a dataset list (timestamp_ordered merges every "
+                        "profile dataset); remove it or set merge: dataset_precedence",
+                    )
+                ]
+            )
+        if self.datasets and len(set(self.datasets)) != len(self.datasets):
+            raise _Problems([("datasets", "a dataset is listed twice; list each dataset once")])
+        return self
+
+
+class ProfilesSettings(_Strict):
+    """Identity stitching and the merge policies, one profiles table per policy."""
+
+    default_policy: str = "timestamp_ordered"
+    guardrails: Guardrails = Field(default_factory=Guardrails)
+    policies: dict[str, MergePolicy] = Field(
+        default_factory=lambda: {"timestamp_ordered": MergePolicy()}
+    )
+
+    @field_validator("policies", mode="before")
+    @classmethod
+    def _empty_policy_means_defaults(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: {} if v is None else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _policy_names(self) -> ProfilesSettings:
+        problems = [
+            (
+                f"policies.{name}",
+                "a policy name must be lower-case letters, digits and '_', starting with a letter "
+                "(it names the directory profiles/<policy>/); rename it",
+            )
+            for name in self.policies
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name)
+        ]
+        if not self.policies:
+            problems.append(("policies", "declare at least one merge policy"))
+        elif self.default_policy not in self.policies:
+            problems.append(
+                (
+                    "default_policy",
+                    f"{self.default_policy!r} is not a policy here; use one of: "
+                    f"{', '.join(self.policies)}",
+                )
+            )
+        if problems:
+            raise _Problems(problems)
+        return self
+
+
 class LakeportFile(_Strict):
     lake: LakeSettings = Field(default_factory=LakeSettings)
     spark: SparkSettings = Field(default_factory=SparkSettings)
     events: EventSettings = Field(default_factory=EventSettings)
     datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
+    profiles: ProfilesSettings = Field(default_factory=ProfilesSettings)
 
     @field_validator("datasets", mode="before")
     @classmethod
@@ -613,6 +700,7 @@ class Config:
     spark: SparkSettings
     datasets: dict[str, Dataset] = field(default_factory=dict)
     events: EventSettings = field(default_factory=EventSettings)
+    profiles: ProfilesSettings = field(default_factory=ProfilesSettings)
 
     def dataset(self, name: str) -> Dataset:
         """The dataset called ``name``; a ConfigError with a suggestion when there is none.
@@ -1155,13 +1243,85 @@ def load_config(
             problems.extend(
                 check_mapping(mapping, schema, str(mapping_file or f"{cfg_path}: datasets.{name}"))
             )
+        if ds.last_updated is not None:
+            spec = schema.leaf(ds.last_updated)
+            if spec is None or spec.type != "datetime":
+                what = "is not a field" if spec is None else f"is a {spec.type}"
+                problems.append(
+                    f"{cfg_path}: datasets.{name}.last_updated: {ds.last_updated!r} {what} of schema "
+                    f"{schema_name!r}; name a datetime field (dot path), or remove it to order "
+                    "fragments by ingestion time"
+                )
+            elif schema.class_ != "profile":
+                problems.append(
+                    f"{cfg_path}: datasets.{name}.last_updated: only profile datasets are merged; "
+                    "remove it"
+                )
         datasets[name] = Dataset(name, ds, schema, mapping, schema_file, mapping_file)
+    problems.extend(_profile_problems(cfg_path, top.profiles, datasets, set(top.datasets)))
     if problems:
         raise ConfigError(list(dict.fromkeys(problems)))
     root = lake_root or os.environ.get("LAKEPORT_LAKE") or top.lake.root
     return Config(
-        path=cfg_path, lake_root=root, spark=top.spark, datasets=datasets, events=top.events
+        path=cfg_path,
+        lake_root=root,
+        spark=top.spark,
+        datasets=datasets,
+        events=top.events,
+        profiles=top.profiles,
     )
+
+
+def _profile_problems(
+    cfg_path: Path,
+    profiles: ProfilesSettings,
+    datasets: dict[str, Dataset],
+    configured: set[str],
+) -> list[str]:
+    """Cross-file checks: precedence lists name profile datasets; shared attribute paths agree."""
+    problems: list[str] = []
+    profile_sets = [n for n, d in datasets.items() if d.schema_spec.class_ == "profile"]
+    for policy, spec in profiles.policies.items():
+        for i, name in enumerate(spec.datasets or []):
+            if name in profile_sets or (name in configured and name not in datasets):
+                continue  # fine, or its schema failed to load (reported already)
+            at = f"{cfg_path}: profiles.policies.{policy}.datasets[{i}]"
+            if name in datasets:
+                problems.append(
+                    f"{at}: {name!r} is a {datasets[name].schema_spec.class_} dataset; only profile "
+                    f"datasets are merged ({', '.join(profile_sets) or 'none configured'})"
+                )
+            else:
+                hint = _suggest(name, profile_sets) or (
+                    f"; use one of: {', '.join(profile_sets) or '(no profile datasets configured)'}"
+                )
+                problems.append(f"{at}: no dataset named {name!r}{hint}")
+    seen: dict[str, tuple[str, str]] = {}
+    for name in profile_sets:
+        schema = datasets[name].schema_spec
+        for path, spec in iter_leaves(schema.fields):
+            kind = _type_signature(spec)
+            if path in seen and seen[path][1] != kind:
+                other, other_kind = seen[path]
+                problems.append(
+                    f"{datasets[name].schema_file}: fields.{path}: is {kind} here but {other_kind} in "
+                    f"{datasets[other].schema_file}; profiles merge attributes by path, so give both the "
+                    "same type or rename one"
+                )
+            seen.setdefault(path, (name, kind))
+    return problems
+
+
+def _type_signature(spec: FieldSpec) -> str:
+    """A field's type as text, including element types (array<string>, map<string,long>)."""
+    if spec.type == "array" and spec.items is not None:
+        return f"array<{_type_signature(spec.items)}>"
+    if spec.type == "map" and spec.values is not None:
+        return f"map<string,{_type_signature(spec.values)}>"
+    if spec.type == "object" and spec.fields:
+        inner = ",".join(f"{k}:{_type_signature(v)}" for k, v in spec.fields.items())
+        return f"object<{inner}>"
+    return spec.type
 
 
 def validate_tree(path: str | os.PathLike[str] | None = None) -> list[str]:

@@ -243,9 +243,9 @@ CORPUS = [
     # ---- conf/lakeport.yaml -------------------------------------------------------------
     Broken(
         "unknown-top-level-key",
-        [(LP, "datasets:", "datasetz:")],
+        [(LP, "\ndatasets:", "\ndatasetz:")],
         [
-            f"{{p}}/{LP}: datasetz: unknown key; did you mean 'datasets'? (allowed keys: datasets, events, lake, spark)"
+            f"{{p}}/{LP}: datasetz: unknown key; did you mean 'datasets'? (allowed keys: datasets, events, lake, profiles, spark)"
         ],
     ),
     Broken(
@@ -253,7 +253,7 @@ CORPUS = [
         [(LP, "    format: csv", "    formt: csv")],
         [
             f"{{p}}/{LP}: datasets.products.formt: unknown key; did you mean 'format'? (allowed keys: "
-            "description, diagnostics, format, mapping, options, partial_ingestion, schema, schema_evolution)"
+            "description, diagnostics, format, last_updated, mapping, options, partial_ingestion, schema, schema_evolution)"
         ],
     ),
     Broken(
@@ -261,7 +261,7 @@ CORPUS = [
         [(LP, "  purchases:\n", "  purchases:\n    colour: red\n")],
         [
             f"{{p}}/{LP}: datasets.purchases.colour: unknown key; allowed keys: description, diagnostics, "
-            "format, mapping, options, partial_ingestion, schema, schema_evolution"
+            "format, last_updated, mapping, options, partial_ingestion, schema, schema_evolution"
         ],
     ),
     Broken(
@@ -406,7 +406,7 @@ CORPUS = [
     Broken(
         "empty-config",
         [(LP, None, "")],
-        [f"{{p}}/{LP}: the file is empty; add its keys (datasets, events, lake, spark)"],
+        [f"{{p}}/{LP}: the file is empty; add its keys (datasets, events, lake, profiles, spark)"],
     ),
     # ---- schemas ------------------------------------------------------------------------
     Broken(
@@ -927,7 +927,7 @@ def test_yaml_merge_keys_may_be_overridden(project: Path) -> None:
         "datasets:\n  products:\n    <<: *csv\n    format: csv\n",
     )
     assert validate_tree(project / LP) == [
-        f"{project}/{LP}: x-csv: unknown key; allowed keys: datasets, events, lake, spark",
+        f"{project}/{LP}: x-csv: unknown key; allowed keys: datasets, events, lake, profiles, spark",
     ]
 
 
