@@ -121,6 +121,10 @@ BATCH_CODES: dict[str, tuple[str, str]] = {
         "the batch or dataset asked for does not exist",
         "list them with batch list / datasets list",
     ),
+    "SOURCE_BUSY": (
+        "another run or stream holds the source; nothing was ingested (exit code 3)",
+        "let it finish, or wait for the lease of a run that died to expire; see sources status",
+    ),
     "USAGE": (
         "the command line asks for something impossible (exit code 2)",
         "see lakeport COMMAND --help",

@@ -636,12 +636,41 @@ class ProfilesSettings(_Strict):
         return self
 
 
+class SourceConfig(_Strict):
+    """A landing location whose new files are ingested into a dataset (``lakeport sources run``).
+
+    ``format``, ``options`` and ``partial_ingestion`` default to the target dataset's; options given
+    here override the dataset's one by one.
+    """
+
+    location: str = Field(min_length=1)
+    glob: str = Field(default="*", min_length=1)
+    dataset: str = Field(min_length=1)
+    format: str | None = None
+    options: ReaderOptions | None = None
+    partial_ingestion: PartialIngestion | None = None
+    max_files_per_batch: int = Field(default=1000, ge=1, le=1500)
+    lock_timeout_seconds: int = Field(default=600, ge=10, le=86_400)
+    description: str | None = None
+
+    @field_validator("glob")
+    @classmethod
+    def _relative_glob(cls, value: str) -> str:
+        if value.startswith("/") or "://" in value:
+            raise ValueError(
+                f"{value!r} is not relative; put the directory in 'location' and only the file "
+                "pattern here (for example '*.jsonl' or '2026-*/*.json')"
+            )
+        return value
+
+
 class LakeportFile(_Strict):
     lake: LakeSettings = Field(default_factory=LakeSettings)
     spark: SparkSettings = Field(default_factory=SparkSettings)
     events: EventSettings = Field(default_factory=EventSettings)
     datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
     profiles: ProfilesSettings = Field(default_factory=ProfilesSettings)
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
 
     @field_validator("datasets", mode="before")
     @classmethod
@@ -701,6 +730,7 @@ class Config:
     datasets: dict[str, Dataset] = field(default_factory=dict)
     events: EventSettings = field(default_factory=EventSettings)
     profiles: ProfilesSettings = field(default_factory=ProfilesSettings)
+    sources: dict[str, SourceConfig] = field(default_factory=dict)
 
     def dataset(self, name: str) -> Dataset:
         """The dataset called ``name``; a ConfigError with a suggestion when there is none.
@@ -1259,6 +1289,7 @@ def load_config(
                 )
         datasets[name] = Dataset(name, ds, schema, mapping, schema_file, mapping_file)
     problems.extend(_profile_problems(cfg_path, top.profiles, datasets, set(top.datasets)))
+    problems.extend(_source_problems(cfg_path, top))
     if problems:
         raise ConfigError(list(dict.fromkeys(problems)))
     root = lake_root or os.environ.get("LAKEPORT_LAKE") or top.lake.root
@@ -1269,7 +1300,41 @@ def load_config(
         datasets=datasets,
         events=top.events,
         profiles=top.profiles,
+        sources=dict(top.sources),
     )
+
+
+def _source_problems(cfg_path: Path, top: LakeportFile) -> list[str]:
+    """Sources name a configured dataset, a format the readers know, and options of that format."""
+    problems: list[str] = []
+    formats = list(typing.get_args(DatasetConfig.model_fields["format"].annotation))
+    for name, src in top.sources.items():
+        at = f"{cfg_path}: sources.{name}"
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            problems.append(
+                f"{at}: a source name must be lower-case letters, digits and '_', starting with a "
+                "letter (it is part of batch ids and paths); rename it"
+            )
+        ds = top.datasets.get(src.dataset)
+        if ds is None:
+            hint = _suggest(src.dataset, top.datasets) or (
+                f"; use one of: {', '.join(top.datasets) or '(none configured)'}"
+            )
+            problems.append(f"{at}.dataset: no dataset named {src.dataset!r}{hint}")
+        if src.format is not None and src.format not in formats:
+            problems.append(
+                f"{at}.format: {src.format!r} is not a format; use one of: {', '.join(formats)}"
+            )
+            continue
+        fmt = src.format or (ds.format if ds is not None else None)
+        if fmt is None or src.options is None:
+            continue
+        allowed = _FORMAT_OPTIONS.get(fmt, set())
+        for key in ReaderOptions.model_fields:
+            if key in src.options.model_fields_set and key not in allowed:
+                takes = f"{fmt} takes {', '.join(sorted(allowed))}" if allowed else f"{fmt} takes no options"
+                problems.append(f"{at}.options.{key}: does not apply to format {fmt}; remove it ({takes})")
+    return problems
 
 
 def _profile_problems(

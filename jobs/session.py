@@ -71,6 +71,39 @@ def local_jars(*, s3: bool = False) -> list[str]:
     return out
 
 
+def uses_s3(config: Config | None) -> bool:
+    """True when the lake root or a source's location is an ``s3a://`` URI."""
+    if config is None:
+        return False
+    paths = [config.lake_root, *(src.location for src in getattr(config, "sources", {}).values())]
+    return any(p.startswith("s3a://") for p in paths)
+
+
+def s3_env_conf() -> dict[str, str]:
+    """S3A settings from the environment, for S3-compatible stores (MinIO, moto, Ceph).
+
+    ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL`` (e.g. ``http://127.0.0.1:9000``) becomes
+    ``fs.s3a.endpoint`` with path-style access (``LAKEPORT_S3_PATH_STYLE=false`` turns that off);
+    ``AWS_REGION``/``AWS_DEFAULT_REGION`` the endpoint region. Credentials need nothing here: S3A
+    reads ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY`` itself. Keys set in ``spark.conf`` win.
+    """
+    out: dict[str, str] = {}
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if endpoint:
+        out["spark.hadoop.fs.s3a.endpoint"] = endpoint
+        out["spark.hadoop.fs.s3a.path.style.access"] = (
+            "false" if os.environ.get("LAKEPORT_S3_PATH_STYLE", "").lower() == "false" else "true"
+        )
+        out["spark.hadoop.fs.s3a.connection.ssl.enabled"] = str(
+            endpoint.startswith("https://")
+        ).lower()
+        region = region or "us-east-1"
+    if region:
+        out["spark.hadoop.fs.s3a.endpoint.region"] = region
+    return out
+
+
 def _check_java() -> None:
     java = (
         Path(os.environ["JAVA_HOME"], "bin", "java")
@@ -113,7 +146,8 @@ def get_spark(
     Args:
         config: the loaded config; its ``spark.conf`` is applied, its ``spark.master`` used locally.
         extra_conf: more Spark conf (tests use this for a smaller footprint).
-        s3: add the S3A jars; default: when the lake root is an ``s3a://`` URI.
+        s3: add the S3A jars (and :func:`s3_env_conf`); default: when the lake root or a
+            source location is an ``s3a://`` URI (:func:`uses_s3`).
 
     Raises:
         SetupError: Java is missing, the Delta jars were never fetched, or the JVM did not start.
@@ -153,8 +187,11 @@ def get_spark(
         conf["spark.driver.extraJavaOptions"] = " ".join(
             filter(None, [conf.get("spark.driver.extraJavaOptions"), java_opts])
         )
-    want_s3 = s3 if s3 is not None else bool(config and config.lake_root.startswith("s3a://"))
+    want_s3 = s3 if s3 is not None else uses_s3(config)
     jars = local_jars(s3=want_s3)
+    if want_s3:
+        for key, value in s3_env_conf().items():
+            conf.setdefault(key, value)
     for key, value in LOCAL_CONF.items():
         conf.setdefault(key, value)
     if jars:

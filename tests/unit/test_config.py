@@ -245,7 +245,7 @@ CORPUS = [
         "unknown-top-level-key",
         [(LP, "\ndatasets:", "\ndatasetz:")],
         [
-            f"{{p}}/{LP}: datasetz: unknown key; did you mean 'datasets'? (allowed keys: datasets, events, lake, profiles, spark)"
+            f"{{p}}/{LP}: datasetz: unknown key; did you mean 'datasets'? (allowed keys: datasets, events, lake, profiles, sources, spark)"
         ],
     ),
     Broken(
@@ -406,7 +406,7 @@ CORPUS = [
     Broken(
         "empty-config",
         [(LP, None, "")],
-        [f"{{p}}/{LP}: the file is empty; add its keys (datasets, events, lake, profiles, spark)"],
+        [f"{{p}}/{LP}: the file is empty; add its keys (datasets, events, lake, profiles, sources, spark)"],
     ),
     # ---- schemas ------------------------------------------------------------------------
     Broken(
@@ -927,7 +927,7 @@ def test_yaml_merge_keys_may_be_overridden(project: Path) -> None:
         "datasets:\n  products:\n    <<: *csv\n    format: csv\n",
     )
     assert validate_tree(project / LP) == [
-        f"{project}/{LP}: x-csv: unknown key; allowed keys: datasets, events, lake, profiles, spark",
+        f"{project}/{LP}: x-csv: unknown key; allowed keys: datasets, events, lake, profiles, sources, spark",
     ]
 
 

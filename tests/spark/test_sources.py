@@ -1,0 +1,289 @@
+"""Sources in-process: discovery of new, changed and deleted files, recovery of every crash state,
+failed files, the lease, and the stream's epochs as batches (one shared SparkSession)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from jobs import ingest_batch, run_source
+from jobs.config import load_config
+from jobs.storage import fs
+from jobs.storage import lake as lk
+from jobs.storage import sources as st
+from tests.spark.conftest import MAPPING, SCHEMA
+
+pytestmark = pytest.mark.spark
+
+CONFIG = """
+lake: {root: ./lake}
+datasets:
+  people: {schema: people, mapping: people, format: json}
+sources:
+  landing:
+    location: LANDING
+    glob: "*.jsonl"
+    dataset: people
+  landing_one:
+    location: LANDING
+    glob: "*.jsonl"
+    dataset: people
+    max_files_per_batch: 1
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    (tmp_path / "conf" / "mappings").mkdir(parents=True)
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "landing").mkdir()
+    (tmp_path / "schemas" / "people.yaml").write_text(SCHEMA)
+    (tmp_path / "conf" / "mappings" / "people.yaml").write_text(MAPPING)
+    (tmp_path / "conf" / "lakeport.yaml").write_text(
+        CONFIG.replace("LANDING", str(tmp_path / "landing"))
+    )
+    cfg = load_config(tmp_path / "conf" / "lakeport.yaml", lake_root=str(tmp_path / "lake"))
+    return cfg, tmp_path / "landing"
+
+
+def land(folder: Path, name: str, ids: list[str], mtime: int = 1_700_000_000) -> Path:
+    path = folder / name
+    path.write_text("".join(json.dumps({"id": i, "first_name": f"n{i}"}) + "\n" for i in ids))
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def rows(spark, cfg) -> list[tuple[str, str, str]]:
+    """(id, batch id, file name) of every row of the dataset, sorted."""
+    df = spark.read.format("delta").load(lk.Lake(cfg.lake_root).dataset_path("people"))
+    return sorted(
+        (r["id"], r["_batch_id"], r["_source_file"].rsplit("/", 1)[-1])
+        for r in df.select("id", "_batch_id", "_source_file").collect()
+    )
+
+
+def file_rows(spark, cfg, source: str = "landing") -> list[tuple[str, int, str, str]]:
+    """(file name, size, status, batch id) of the latest state of every file key, sorted."""
+    known = st.seen(spark, lk.Lake(cfg.lake_root), source)
+    return sorted(
+        (path.rsplit("/", 1)[-1], size, row["status"], row["batch_id"])
+        for (path, size, _), row in known.items()
+    )
+
+
+def test_new_changed_and_deleted_files(spark, project):
+    cfg, landing = project
+    a = land(landing, "a.jsonl", ["a1", "a2"])
+    land(landing, "b.jsonl", ["b1"])
+    (landing / "notes.txt").write_text("not matched by the glob\n")
+    (landing / "_c.jsonl").write_text("hidden: still being written\n")
+
+    first = run_source.run(spark, cfg, "landing")
+    assert first["status"] == "ingested"
+    assert (first["newFiles"], first["pendingFiles"]) == (2, 0)
+    [b1] = first["batches"]
+    assert b1["batch_id"].startswith("landing-r")
+    assert (b1["status"], b1["metrics"]["inputRecordCount"]) == ("success", 3)
+    assert [p.rsplit("/", 1)[-1] for p in b1["files"]] == ["a.jsonl", "b.jsonl"]
+    assert rows(spark, cfg) == [
+        ("a1", b1["batch_id"], "a.jsonl"),
+        ("a2", b1["batch_id"], "a.jsonl"),
+        ("b1", b1["batch_id"], "b.jsonl"),
+    ]
+
+    again = run_source.run(spark, cfg, "landing")
+    assert (again["status"], again["batches"], again["newFiles"]) == ("no_new_files", [], 0)
+
+    old_a_size = a.stat().st_size
+    land(landing, "a.jsonl", ["a1", "a2", "a3"], mtime=1_700_000_100)  # changed: new size, mtime
+    (landing / "b.jsonl").unlink()  # deleted
+    land(landing, "c.jsonl", ["c1"], mtime=1_700_000_050)  # new
+    third = run_source.run(spark, cfg, "landing")
+    [b2] = third["batches"]
+    # oldest first: c (mtime ...050) before the changed a (...100)
+    assert [p.rsplit("/", 1)[-1] for p in b2["files"]] == ["c.jsonl", "a.jsonl"]
+    assert rows(spark, cfg) == sorted(
+        [
+            ("a1", b1["batch_id"], "a.jsonl"),
+            ("a2", b1["batch_id"], "a.jsonl"),
+            ("b1", b1["batch_id"], "b.jsonl"),
+            ("a1", b2["batch_id"], "a.jsonl"),
+            ("a2", b2["batch_id"], "a.jsonl"),
+            ("a3", b2["batch_id"], "a.jsonl"),
+            ("c1", b2["batch_id"], "c.jsonl"),
+        ]
+    )
+    new_a_size = a.stat().st_size
+    assert file_rows(spark, cfg) == [
+        ("a.jsonl", old_a_size, "done", b1["batch_id"]),
+        ("a.jsonl", new_a_size, "done", b2["batch_id"]),
+        ("b.jsonl", (len(json.dumps({"id": "b1", "first_name": "nb1"})) + 1), "done", b1["batch_id"]),
+        ("c.jsonl", (landing / "c.jsonl").stat().st_size, "done", b2["batch_id"]),
+    ]
+
+    status = run_source.status(spark, cfg, "landing")
+    assert status["fileCounts"] == {"done": 4}
+    assert status["pendingFiles"] == 0
+    assert status["heldBy"] is None
+    assert [(b["batch_id"], b["status"], b["files"]) for b in status["batches"]] == [
+        (b1["batch_id"], "success", 2),
+        (b2["batch_id"], "success", 2),
+    ]
+    present = sorted(
+        (f["path"].rsplit("/", 1)[-1], f["size"], f["present"]) for f in status["files"]
+    )
+    assert present == [
+        ("a.jsonl", old_a_size, False),
+        ("a.jsonl", new_a_size, True),
+        ("b.jsonl", file_rows(spark, cfg)[2][1], False),
+        ("c.jsonl", (landing / "c.jsonl").stat().st_size, True),
+    ]
+    [listed, other] = run_source.list_sources(spark, cfg)
+    assert (listed["source"], listed["filesSeen"], listed["lastBatch"]) == (
+        "landing",
+        4,
+        b2["batch_id"],
+    )
+    assert (other["source"], other["filesSeen"], other["lastBatch"]) == ("landing_one", 0, None)
+
+
+def test_max_files_per_batch_leaves_the_rest_for_the_next_run(spark, project):
+    cfg, landing = project
+    land(landing, "a.jsonl", ["a1"], mtime=1_700_000_000)
+    land(landing, "b.jsonl", ["b1"], mtime=1_700_000_001)
+    first = run_source.run(spark, cfg, "landing_one")
+    assert (first["newFiles"], first["pendingFiles"]) == (1, 1)
+    second = run_source.run(spark, cfg, "landing_one")
+    assert (second["newFiles"], second["pendingFiles"]) == (1, 0)
+    ids = [first["batches"][0]["batch_id"], second["batches"][0]["batch_id"]]
+    assert rows(spark, cfg) == [("a1", ids[0], "a.jsonl"), ("b1", ids[1], "b.jsonl")]
+
+
+def _claim(spark, cfg, landing: Path, batch_id: str) -> list[fs.FileInfo]:
+    files = fs.list_files(spark, [str(landing / "*.jsonl")])
+    st.record(spark, lk.Lake(cfg.lake_root), "landing", batch_id, files, "claimed")
+    return files
+
+
+@pytest.mark.parametrize("state", ["claimed", "committed-not-cataloged", "ingested-not-marked"])
+def test_a_crashed_run_is_finished_with_its_batch_id_and_no_duplicates(spark, project, state):
+    """The states a kill leaves: files claimed only; rows committed but the catalog still says
+    processing; the batch done but the files not marked. The next run finishes the same batch."""
+    cfg, landing = project
+    land(landing, "a.jsonl", ["a1", "a2"])
+    files = _claim(spark, cfg, landing, "landing-rX")
+    lake = lk.Lake(cfg.lake_root)
+    if state != "claimed":
+        ingest_batch.ingest(spark, cfg, "people", [f.path for f in files], batch_id="landing-rX")
+    if state == "committed-not-cataloged":
+        row = lk.get_batch(spark, lake, "landing-rX")
+        lk.record_batch(spark, lake, {**row, "status": "processing"})
+    land(landing, "b.jsonl", ["b1"], mtime=1_700_000_001)  # lands while the run was down
+
+    out = run_source.run(spark, cfg, "landing")
+    recovered, new = out["batches"]
+    assert (recovered["batch_id"], recovered["status"], recovered["recovered"]) == (
+        "landing-rX",
+        "success",
+        True,
+    )
+    assert [p.rsplit("/", 1)[-1] for p in new["files"]] == ["b.jsonl"]
+    assert rows(spark, cfg) == [
+        ("a1", "landing-rX", "a.jsonl"),
+        ("a2", "landing-rX", "a.jsonl"),
+        ("b1", new["batch_id"], "b.jsonl"),
+    ]
+    assert [(f[0], f[2], f[3]) for f in file_rows(spark, cfg)] == [
+        ("a.jsonl", "done", "landing-rX"),
+        ("b.jsonl", "done", new["batch_id"]),
+    ]
+    assert run_source.run(spark, cfg, "landing")["batches"] == []
+
+
+def test_a_failed_batch_marks_its_files_failed_until_they_change(spark, project):
+    cfg, landing = project
+    bad = landing / "a.jsonl"
+    bad.write_text('{"id": "a1"}\n{"first_name": "no id"}\n')
+    os.utime(bad, (1_700_000_000, 1_700_000_000))
+    out = run_source.run(spark, cfg, "landing")
+    [batch] = out["batches"]
+    assert (out["status"], batch["status"], batch["error"]["code"]) == (
+        "failed",
+        "failed",
+        "BATCH_ROW_ERRORS",
+    )
+    assert [(f[0], f[2]) for f in file_rows(spark, cfg)] == [("a.jsonl", "failed")]
+    assert run_source.run(spark, cfg, "landing")["status"] == "no_new_files"
+    land(landing, "a.jsonl", ["a1"], mtime=1_700_000_100)  # fixed: a new version of the file
+    fixed = run_source.run(spark, cfg, "landing")
+    assert fixed["status"] == "ingested"
+    assert rows(spark, cfg) == [("a1", fixed["batches"][0]["batch_id"], "a.jsonl")]
+
+
+def _forge_lease(spark, cfg, host: str, pid: int, expires_in: int) -> None:
+    from delta.tables import DeltaTable
+
+    lake = lk.Lake(cfg.lake_root)
+    path = lake.system_path("source_locks")
+    st._ensure_locks_table(spark, path)
+    DeltaTable.forPath(spark, path).delete("source = 'landing'")
+    now = lk.utc_now()
+    row = [("landing", "someone", host, pid, now, now + timedelta(seconds=expires_in))]
+    spark.createDataFrame(row, st.LOCKS_DDL).write.format("delta").mode("append").save(path)
+
+
+def test_the_lease_one_holder_and_takeovers(spark, project):
+    cfg, landing = project
+    lake = lk.Lake(cfg.lake_root)
+    lease = st.acquire(spark, lake, "landing", 600)
+    try:
+        with pytest.raises(st.SourceBusyError, match=r"source landing is held by another run \(pid"):
+            run_source.run(spark, cfg, "landing")
+        other = st.acquire(spark, lake, "landing_one", 600)  # another source is independent
+        other.release()
+        assert lease.renew() is True
+    finally:
+        lease.release()
+    assert st.holder(spark, lake, "landing") is None
+    assert st.SourceBusyError("x").exit_code == 3
+
+    here = socket.gethostname()
+    dead = 2**22 + 12345  # above pid_max's default: no such process
+    _forge_lease(spark, cfg, here, dead, 600)  # a killed run on this host: taken at once
+    st.acquire(spark, lake, "landing", 600).release()
+    _forge_lease(spark, cfg, "elsewhere", 1, -1)  # expired, on another host: taken
+    st.acquire(spark, lake, "landing", 600).release()
+    _forge_lease(spark, cfg, "elsewhere", 1, 600)  # live on another host: busy
+    with pytest.raises(st.SourceBusyError, match="pid 1 on elsewhere"):
+        st.acquire(spark, lake, "landing", 600)
+    lease_holder = st.holder(spark, lake, "landing")
+    assert lease_holder is not None and lease_holder["owner"] == "someone"
+
+
+def test_stream_available_now_one_batch_per_micro_batch(spark, project):
+    cfg, landing = project
+    for i, name in enumerate(["a", "b", "c"]):
+        land(landing, f"{name}.jsonl", [f"{name}1", f"{name}2"], mtime=1_700_000_000 + i)
+    out = run_source.stream(spark, cfg, "landing_one", available_now=True)
+    assert out["status"] == "ingested"
+    assert [b["batch_id"] for b in out["batches"]] == [
+        "landing_one-e0",
+        "landing_one-e1",
+        "landing_one-e2",
+    ]
+    got = rows(spark, cfg)
+    assert len(got) == 6
+    assert sorted({(b, f) for _, b, f in got}) == sorted(
+        {(b["batch_id"], b["files"][0].rsplit("/", 1)[-1]) for b in out["batches"]}
+    )
+    assert [f[2] for f in file_rows(spark, cfg, "landing_one")] == ["done"] * 3
+    again = run_source.stream(spark, cfg, "landing_one", available_now=True)
+    assert (again["status"], again["batches"]) == ("no_new_files", [])
+    # a later 'sources run' of the same dataset through another source sees them as its own news,
+    # but the same source's run finds nothing new: the stream recorded its files
+    assert run_source.run(spark, cfg, "landing_one")["status"] == "no_new_files"
