@@ -26,6 +26,7 @@ demo: setup
 	$(VENV)/bin/lakeport demo
 
 test: setup
+	@scripts/install_browser.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: setup

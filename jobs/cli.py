@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import json
 import logging
+import os
 import sys
 import time
 from typing import Any
@@ -24,7 +25,7 @@ log = logging.getLogger("lakeport")
 # ``register(add, common)``: ``add(name, help, example)`` returns a new sub-parser that already
 # takes the common flags (--config, --lake, --json, -v); ``common`` is the parent parser for
 # nested actions. Handlers are set with ``set_defaults(func=...)`` and return an exit code.
-COMMAND_MODULES: tuple[str, ...] = ("jobs.cli_sources",)
+COMMAND_MODULES: tuple[str, ...] = ("jobs.cli_sources", "jobs.cli_report")
 
 EXAMPLES = """\
 examples:
@@ -39,15 +40,28 @@ examples:
 """
 
 
+_EMITTED = [0]  # JSON objects written to stdout by this run (main() adds an error object if none)
+
+
 def _emit(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, default=str, sort_keys=False) + "\n")
     sys.stdout.flush()
+    _EMITTED[0] += 1
 
 
 def _config(args: argparse.Namespace) -> Any:
     from jobs.config import load_config
 
     return load_config(args.config, lake_root=args.lake)
+
+
+def _local_paths(paths: list[str]) -> list[str]:
+    """Relative local paths made absolute against this process's working directory.
+
+    Spark resolves a relative path against its JVM's start directory, which differs from the
+    Python one after an ``os.chdir`` (notebooks, in-process callers); URIs are left alone.
+    """
+    return [p if "://" in p or os.path.isabs(p) else os.path.abspath(p) for p in paths]
 
 
 def _spark(cfg: Any) -> Any:
@@ -130,7 +144,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             spark,
             cfg,
             args.dataset,
-            args.files,
+            _local_paths(args.files),
             batch_id=args.batch_id,
             replace=args.replace,
             partial=_partial_overrides(args),
@@ -186,7 +200,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             partial=_partial_overrides(args),
         )
     elif action == "upload":
-        summary = ingest_batch.upload(spark, cfg, args.batch_id, args.files)
+        summary = ingest_batch.upload(spark, cfg, args.batch_id, _local_paths(args.files))
     elif action == "complete":
         try:
             summary = ingest_batch.complete(spark, cfg, args.batch_id)
@@ -218,7 +232,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     elif action == "errors":
         df = ingest_batch.batch_errors(spark, cfg, args.batch_id, code=args.code)
         rows = [r.asDict(recursive=True) for r in df.limit(args.limit).collect()]
-        if args.format == "jsonl":
+        if args.json:  # one object, as everywhere else; --format jsonl streams one per record
+            _emit({"batch_id": args.batch_id, "records": rows})
+        elif args.format == "jsonl":
             for r in rows:
                 _emit(r)
         else:
@@ -283,7 +299,7 @@ def partial_flags(q: argparse.ArgumentParser) -> None:
     q.add_argument(
         "--error-threshold-percent",
         type=float,
-        help="fail the batch above this % of failed records",
+        help="fail the batch above this %% of failed records",
     )
     q.add_argument(
         "--error-threshold-count",
@@ -305,6 +321,45 @@ def partial_flags(q: argparse.ArgumentParser) -> None:
     )
 
 
+class _Actions(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """A command's actions: ``add_parser(name, help=..., example=...)`` shows the example in --help."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        example = kwargs.pop("example", None)
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        if kwargs.get("help"):
+            kwargs.setdefault("description", kwargs["help"])
+        if example:
+            kwargs.setdefault("epilog", f"example:\n  {example}")
+        return super().add_parser(name, **kwargs)
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.ArgumentParser]]:
+    return [
+        (name, sub)
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name, sub in action.choices.items()
+    ]
+
+
+def _derive_missing_examples(parser: argparse.ArgumentParser) -> None:
+    """An action registered without ``example=`` gets one from its usage (positionals + required)."""
+    for _, group in _subcommands(parser):
+        for name, action_parser in _subcommands(group):
+            if action_parser.epilog:
+                continue
+            words = [group.prog, name]
+            for a in action_parser._actions:
+                value = str(next(iter(a.choices)) if a.choices else str(a.metavar or a.dest).upper())
+                if not a.option_strings and a.dest != "help":
+                    words.append(value)
+                elif a.required:
+                    words += [a.option_strings[-1], value]
+            action_parser.epilog = "example:\n  " + " ".join(words)
+            action_parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -324,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name: str, help_text: str, example: str) -> argparse.ArgumentParser:
-        return sub.add_parser(
+        p = sub.add_parser(
             name,
             help=help_text,
             parents=[common],
@@ -332,6 +387,8 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=f"example:\n  {example}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        p.register("action", "parsers", _Actions)  # its actions take example=
+        return p
 
     p = add(
         "validate",
@@ -378,13 +435,23 @@ def build_parser() -> argparse.ArgumentParser:
         "lakeport batch status <batch-id>",
     )
     bsub = p.add_subparsers(dest="batch_command", required=True, metavar="ACTION")
-    q = bsub.add_parser("create", parents=[common], help="open a batch")
+    q = bsub.add_parser(
+        "create",
+        parents=[common],
+        help="open a batch",
+        example="lakeport batch create --dataset purchases --batch-id purchases-2026-11-23",
+    )
     q.add_argument("--dataset", required=True)
     q.add_argument("--format", help="input format (must be the dataset's)")
     q.add_argument("--batch-id")
     q.add_argument("--replace", nargs="+", default=[], metavar="BATCH_ID")
     partial_flags(q)
-    q = bsub.add_parser("upload", parents=[common], help="copy files into an open batch")
+    q = bsub.add_parser(
+        "upload",
+        parents=[common],
+        help="copy files into an open batch",
+        example="lakeport batch upload purchases-2026-11-23 landing/purchases/*.jsonl",
+    )
     q.add_argument("batch_id")
     q.add_argument("files", nargs="+")
     for action, text in (
@@ -392,11 +459,23 @@ def build_parser() -> argparse.ArgumentParser:
         ("abort", "abort an open batch"),
         ("status", "show a batch's status, metrics and error summary"),
     ):
-        q = bsub.add_parser(action, parents=[common], help=text)
+        q = bsub.add_parser(
+            action,
+            parents=[common],
+            help=text,
+            example=f"lakeport batch {action} purchases-2026-11-23 --json",
+        )
         q.add_argument("batch_id")
-    q = bsub.add_parser("list", parents=[common], help="list batches")
+    q = bsub.add_parser(
+        "list", parents=[common], help="list batches", example="lakeport batch list --dataset crm"
+    )
     q.add_argument("--dataset")
-    q = bsub.add_parser("errors", parents=[common], help="the failed records of a batch")
+    q = bsub.add_parser(
+        "errors",
+        parents=[common],
+        help="the failed records of a batch",
+        example="lakeport batch errors demo-purchases --code REQUIRED_MISSING --format table",
+    )
     q.add_argument("batch_id")
     q.add_argument("--code", help="only records with this error code")
     q.add_argument("--format", choices=["jsonl", "table"], default="jsonl")
@@ -409,8 +488,18 @@ def build_parser() -> argparse.ArgumentParser:
         "lakeport datasets preview loyalty --limit 5",
     )
     dsub = p.add_subparsers(dest="datasets_command", required=True, metavar="ACTION")
-    dsub.add_parser("list", parents=[common], help="name, rows, Delta version, path, last batch")
-    q = dsub.add_parser("preview", parents=[common], help="the first rows of a dataset")
+    dsub.add_parser(
+        "list",
+        parents=[common],
+        help="name, rows, Delta version, path, last batch",
+        example="lakeport datasets list --json",
+    )
+    q = dsub.add_parser(
+        "preview",
+        parents=[common],
+        help="the first rows of a dataset",
+        example="lakeport datasets preview loyalty --limit 3 --vertical",
+    )
     q.add_argument("name")
     q.add_argument("--limit", type=int, default=10)
     q.add_argument("--vertical", action="store_true")
@@ -424,6 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(add, common)
+    _derive_missing_examples(parser)
     return parser
 
 
@@ -440,18 +530,31 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("py4j").setLevel(logging.WARNING)
+    from jobs import progress
+
+    _EMITTED[0] = 0
     try:
-        return int(args.func(args))
+        with progress.progress(progress.wanted(args)):
+            return int(args.func(args))
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
+        _json_error(args, exc, problems=exc.problems)
         return exc.exit_code
     except LakeportError as exc:
         print(f"lakeport: error [{exc.code}]: {exc.message}", file=sys.stderr)
+        _json_error(args, exc)
         return exc.exit_code
     except KeyboardInterrupt:
         print("lakeport: interrupted", file=sys.stderr)
         return 130
+
+
+def _json_error(args: argparse.Namespace, exc: LakeportError, **extra: Any) -> None:
+    """Under --json an orchestrator still gets its one object when a command fails early."""
+    if getattr(args, "json", False) and not _EMITTED[0]:
+        error = {"code": exc.code, "message": exc.message, **extra}
+        _emit({"error": error, "exitCode": exc.exit_code})
 
 
 if __name__ == "__main__":

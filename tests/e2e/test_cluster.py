@@ -1,0 +1,116 @@
+"""spark-submit on a real Spark standalone cluster (master + worker on 127.0.0.1), client mode.
+
+The same command as the README's "Cluster deployment" section (tests/unit/test_cli_help.py checks
+that the README's command is this one): ``--py-files dist/jobs.zip``, the Delta jars with
+``--jars``, a lake on a local path that the worker sees because it is the same machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import CONFIG, REPO
+from tests.e2e.cluster import SPARK_SUBMIT, standalone_cluster
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+# What a small standalone cluster needs besides the master URL; the README shows exactly these.
+SUBMIT_OPTIONS = (
+    "--total-executor-cores",
+    "2",
+    "--executor-memory",
+    "1g",
+    "--conf",
+    "spark.databricks.delta.snapshotPartitions=2",
+)
+
+
+def submit_command(master: str, jars: str, job: str, *job_args: str) -> list[str]:
+    """``spark-submit --master M --jars J --py-files dist/jobs.zip [options] jobs/<job>.py ARGS``."""
+    return [
+        "spark-submit",
+        "--master",
+        master,
+        "--jars",
+        jars,
+        "--py-files",
+        "dist/jobs.zip",
+        *SUBMIT_OPTIONS,
+        f"jobs/{job}.py",
+        *job_args,
+    ]
+
+
+# The job arguments of each step, besides --config/--lake and the input paths.
+INGEST_ARGS = ("--dataset", "loyalty", "--batch-id", "cluster-loyalty")
+
+# The README shows these commands (tests/unit/test_cli_help.py compares them).
+README_MASTER = "spark://127.0.0.1:7077"
+README_JARS = "$(ls build/jars/delta/*.jar | paste -sd, -)"
+README_BASE = ("--config", "conf/lakeport.yaml", "--lake", "/tmp/lakeport-lake")
+README_SUBMITS = [
+    submit_command(
+        README_MASTER,
+        README_JARS,
+        "ingest_batch",
+        *README_BASE,
+        *INGEST_ARGS,
+        "sample-data/loyalty.jsonl",
+    ),
+]
+
+
+def _submit(master: str, job: str, *job_args: str) -> dict:
+    from jobs.session import local_jars
+
+    cmd = submit_command(master, ",".join(local_jars()), job, *job_args)
+    proc = subprocess.run(
+        [str(SPARK_SUBMIT), *cmd[1:]],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"},
+    )
+    assert proc.returncode == 0, f"{job}: exit {proc.returncode}\n{proc.stderr[-4000:]}"
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1, proc.stdout  # one JSON summary on stdout, logs on stderr
+    return json.loads(lines[0])
+
+
+def test_ingest_on_a_standalone_cluster(spark, sample_dir, tmp_path):
+    from pyspark.sql import functions as F
+
+    subprocess.run(
+        [sys.executable, "scripts/build_dist.py"], cwd=REPO, check=True, capture_output=True
+    )
+    lake = tmp_path / "lake"
+    base = ("--config", str(CONFIG), "--lake", str(lake))
+    with standalone_cluster(tmp_path / "cluster") as cluster:
+        try:
+            ingested = _submit(
+                cluster.master_url,
+                "ingest_batch",
+                *base,
+                *INGEST_ARGS,
+                str(sample_dir / "loyalty.jsonl"),
+            )
+        except AssertionError:
+            print(cluster.logs(), file=sys.stderr)
+            raise
+        # the application really ran on the worker: it has an executor directory for it
+        apps = [p.name for p in (tmp_path / "cluster" / "work").iterdir()]
+        assert len(apps) == 1 and apps[0].startswith("app-"), apps
+
+    assert (ingested["status"], ingested["metrics"]["outputRecordCount"]) == ("success", 1000)
+    loyalty = spark.read.format("delta").load(str(lake / "datasets" / "loyalty"))
+    assert loyalty.count() == 1000
+    assert loyalty.select(F.countDistinct("loyaltyId")).first()[0] == 1000
+    assert {r[0] for r in loyalty.select("_batch_id").distinct().collect()} == {"cluster-loyalty"}
+    # the cluster is gone: every process we started has exited
+    assert all(p.poll() is not None for p in cluster.processes)
