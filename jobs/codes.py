@@ -66,6 +66,15 @@ ROW_CODES: dict[str, tuple[str, str]] = {
         "an email address in an identity namespace that is not an email namespace",
         "ids must not carry personal data; map the email to an email identity",
     ),
+    "AAM_MALFORMED_LINE": (
+        "an inbound (aam) line has no TAB after the user id, or no traits after it",
+        "write <user id><TAB><trait>[,<trait>...] on every line",
+    ),
+    "AAM_INVALID_TRAIT": (
+        "an inbound (aam) trait is empty or not key=value, a numeric trait id, "
+        "d_sid=<id> or d_unsid=<id>",
+        "fix the trait; the error message quotes it",
+    ),
 }
 
 BATCH_CODES: dict[str, tuple[str, str]] = {
@@ -86,6 +95,11 @@ BATCH_CODES: dict[str, tuple[str, str]] = {
     "BATCH_CSV_BAD_HEADER": (
         "a CSV header has empty or repeated names, or differs between the batch's files",
         "fix the header; one header per batch",
+    ),
+    "BATCH_AAM_BAD_FILE_NAME": (
+        "an inbound (aam) file name does not follow "
+        "ftp_dpm_<DPID>[_<targetDPID>]_<epoch seconds>(.sync|.overwrite)[.N][.gz]",
+        "rename the file, e.g. ftp_dpm_21_1700000000.sync",
     ),
     "BATCH_TOO_MANY_FILES": (
         "more than 1,500 files in one batch",

@@ -466,6 +466,7 @@ _FORMAT_OPTIONS = {
     "json": {"multiline", "encoding"},
     "csv": {"multiline", "header", "delimiter", "quote", "escape", "null_value", "encoding"},
     "parquet": set(),
+    "aam": set(),
 }
 
 
@@ -482,7 +483,7 @@ class DatasetConfig(_Strict):
 
     schema_name: str | None = Field(default=None, alias="schema")
     mapping: str | None = None
-    format: Literal["json", "csv", "parquet"] = "json"
+    format: Literal["json", "csv", "parquet", "aam"] = "json"
     options: ReaderOptions = Field(default_factory=ReaderOptions)
     schema_evolution: Literal["strict", "add_columns"] = "strict"
     partial_ingestion: PartialIngestion = Field(default_factory=PartialIngestion)
@@ -502,6 +503,23 @@ class DatasetConfig(_Strict):
                 f"{value!r} is not a file name; give the name of a YAML file without '.yaml' (letters, digits, '_', '-')"
             )
         return value
+
+    @model_validator(mode="after")
+    def _aam_is_fixed(self) -> DatasetConfig:
+        # audience-partner files land in a fixed shape (jobs/storage/aam.py): nothing to map
+        if self.format != "aam":
+            return self
+        fixed = "format aam has a fixed shape (user_id, data_source_id, target_dpid, trait_type, trait_key, trait_value, file_at)"
+        problems = [
+            (key, f"{fixed}; remove '{key}'")
+            for key, given in (("schema", self.schema_name), ("mapping", self.mapping))
+            if given is not None
+        ]
+        if self.schema_evolution != "strict":
+            problems.append(("schema_evolution", f"{fixed}; remove 'schema_evolution'"))
+        if problems:
+            raise _Problems(problems)
+        return self
 
     @model_validator(mode="after")
     def _options_for_format(self) -> DatasetConfig:
@@ -1228,6 +1246,11 @@ def load_config(
     from jobs.transforms.mapping import check_mapping
 
     for name, ds in top.datasets.items():
+        if ds.format == "aam":
+            from jobs.storage.aam import traits_schema
+
+            datasets[name] = Dataset(name, ds, traits_schema(), MappingSpec(auto=True), cfg_path, None)
+            continue
         schema_name = ds.schema_name or name
         schema_file = schemas_dir / f"{schema_name}.yaml"
         schema: SchemaSpec | None = None

@@ -328,6 +328,10 @@ def validated_frame(
     from pyspark.sql import functions as F
 
     fmt = ds.config.format
+    if fmt == "aam":  # audience-partner files: fixed shape, nothing to map (jobs/storage/aam.py)
+        from jobs.storage import aam
+
+        return aam.validated_frame(spark, files, batch_id), {}
     header = readers.check_files(spark, files, fmt, options, batch_id)
     info = readers.discover(spark, files, fmt, options, header)
     plan = resolve_mapping(ds.mapping, ds.schema_spec, info.fields)
@@ -554,6 +558,11 @@ def _commit(
 ) -> int | None:
     """Write the good rows in one Delta commit; a retry or a replay replaces this batch id (and ``replace``)."""
     from pyspark.sql import functions as F
+
+    if ds.config.format == "aam":  # traits are state: one MERGE computed from the batch
+        from jobs.storage import aam
+
+        return aam.merge_traits(spark, lake, ds, good, batch_id, replace, ingested_at)
 
     from jobs.model.schema import to_struct_type
 

@@ -102,7 +102,9 @@ def check_files(
                 batch_id=batch_id,
             )
         # small text files are looked at too, so a whitespace-only file is named as empty
-        need_head = fmt == "csv" or f.path.endswith(".gz") or (fmt == "json" and f.size <= 65536)
+        need_head = (
+            fmt == "csv" or f.path.endswith(".gz") or (fmt in ("json", "aam") and f.size <= 65536)
+        )
         if not need_head:
             continue
         try:
@@ -309,6 +311,29 @@ def _split_index(part: str) -> tuple[str, bool]:
 # --------------------------------------------------------------------------------------------
 
 
+def read_lines(spark: SparkSession, paths: list[str]) -> DataFrame:
+    """UTF-8 text files as lines: ``_raw``, ``_source_file``, ``_block``, ``_row``, ``_skip``.
+
+    Example:
+        >>> read_lines(spark, ["a.jsonl"]).where("not _skip").count()
+    """
+    from pyspark.sql import functions as F
+
+    text = spark.read.text(paths).select(
+        F.col("value").alias("_raw"),
+        F.col("_metadata.file_path").alias("_source_file"),
+        F.col("_metadata.file_block_start").alias("_block"),
+        F.monotonically_increasing_id().alias("_row"),
+    )
+    # blank lines are not records (as in Spark's JSON Lines reader) but they count as lines,
+    # so they are flagged (_skip), not filtered, until line numbers are known; a BOM is not content
+    bom = F.col("_raw").startswith("\ufeff")
+    text = text.withColumn(
+        "_raw", F.when(bom, F.substring("_raw", 2, 1 << 30)).otherwise(F.col("_raw"))
+    )
+    return text.withColumn("_skip", F.trim(F.col("_raw")) == "")
+
+
 def read_source(
     spark: SparkSession,
     files: list[fs.FileInfo],
@@ -324,19 +349,7 @@ def read_source(
 
     paths = [f.path for f in files]
     if line_based(fmt, options):
-        text = spark.read.text(paths).select(
-            F.col("value").alias("_raw"),
-            F.col("_metadata.file_path").alias("_source_file"),
-            F.col("_metadata.file_block_start").alias("_block"),
-            F.monotonically_increasing_id().alias("_row"),
-        )
-        # blank lines are not records (as in Spark's JSON Lines reader) but they count as lines,
-        # so they are flagged (_skip), not filtered, until line numbers are known; a BOM is not content
-        bom = F.col("_raw").startswith("\ufeff")
-        text = text.withColumn(
-            "_raw", F.when(bom, F.substring("_raw", 2, 1 << 30)).otherwise(F.col("_raw"))
-        )
-        text = text.withColumn("_skip", F.trim(F.col("_raw")) == "")
+        text = read_lines(spark, paths)
         if fmt == "json":
             read_schema = json_read_schema(plan, schema).add("_corrupt_record", T.StringType())
             parsed = F.from_json(

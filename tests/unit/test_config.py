@@ -90,18 +90,20 @@ def test_every_schema_and_mapping_in_the_repo_loads() -> None:
 
 def test_repo_config_loads_with_the_right_datasets() -> None:
     cfg = load_config(CONFIG)
-    assert list(cfg.datasets) == ["loyalty", "crm", "products", "purchases"]
+    assert list(cfg.datasets) == ["loyalty", "crm", "products", "purchases", "partner_traits"]
     assert {n: d.schema_spec.class_ for n, d in cfg.datasets.items()} == {
         "loyalty": "profile",
         "crm": "profile",
         "products": "other",
         "purchases": "event",
+        "partner_traits": "other",
     }
     assert {n: d.config.format for n, d in cfg.datasets.items()} == {
         "loyalty": "json",
         "crm": "json",
         "products": "csv",
         "purchases": "json",
+        "partner_traits": "aam",
     }
     purchases = cfg.dataset("purchases").config.partial_ingestion
     assert (
@@ -138,7 +140,7 @@ def test_unknown_dataset_name_suggests_the_closest() -> None:
     with pytest.raises(ConfigError) as info:
         cfg.dataset("zzz")
     assert info.value.problems == [
-        f"{CONFIG}: datasets: no dataset named 'zzz'; use one of: loyalty, crm, products, purchases"
+        f"{CONFIG}: datasets: no dataset named 'zzz'; use one of: loyalty, crm, products, purchases, partner_traits"
     ]
 
 
@@ -268,7 +270,7 @@ CORPUS = [
         "format-literal",
         [(LP, "format: csv", "format: xml")],
         [
-            f"{{p}}/{LP}: datasets.products.format: 'xml' is not allowed; use one of 'json', 'csv' or 'parquet'"
+            f"{{p}}/{LP}: datasets.products.format: 'xml' is not allowed; use one of 'json', 'csv', 'parquet' or 'aam'"
         ],
     ),
     Broken(
@@ -858,7 +860,7 @@ CORPUS = [
         "two-files-two-problems",
         [(LP, "format: csv", "format: xml"), (S_PROD, "class: other", "class: thing")],
         [
-            f"{{p}}/{LP}: datasets.products.format: 'xml' is not allowed; use one of 'json', 'csv' or 'parquet'",
+            f"{{p}}/{LP}: datasets.products.format: 'xml' is not allowed; use one of 'json', 'csv', 'parquet' or 'aam'",
             f"{{p}}/{S_PROD}: class: 'thing' is not allowed; use one of 'profile', 'event' or 'other'",
         ],
         whole_tree=True,
@@ -1020,7 +1022,7 @@ def test_config_path_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_cli_validate_repo_config(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["validate", "--config", str(CONFIG)]) == 0
     out, err = capsys.readouterr()
-    assert out == f"{CONFIG}: valid (4 datasets: loyalty, crm, products, purchases)\n"
+    assert out == f"{CONFIG}: valid (5 datasets: loyalty, crm, products, purchases, partner_traits)\n"
     assert err == ""
 
 
@@ -1031,7 +1033,7 @@ def test_cli_validate_repo_config_json(capsys: pytest.CaptureFixture[str]) -> No
     assert json.loads(out) == {
         "valid": True,
         "config": str(CONFIG),
-        "datasets": ["crm", "loyalty", "products", "purchases"],
+        "datasets": ["crm", "loyalty", "partner_traits", "products", "purchases"],
     }
 
 
