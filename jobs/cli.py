@@ -25,7 +25,7 @@ log = logging.getLogger("lakeport")
 # ``register(add, common)``: ``add(name, help, example)`` returns a new sub-parser that already
 # takes the common flags (--config, --lake, --json, -v); ``common`` is the parent parser for
 # nested actions. Handlers are set with ``set_defaults(func=...)`` and return an exit code.
-COMMAND_MODULES: tuple[str, ...] = ("jobs.cli_sources", "jobs.cli_report")
+COMMAND_MODULES: tuple[str, ...] = ("jobs.cli_profiles", "jobs.cli_sources", "jobs.cli_export", "jobs.cli_report")
 
 EXAMPLES = """\
 examples:

@@ -59,12 +59,23 @@ ROW_CODES: dict[str, tuple[str, str]] = {
         "fix the value or the pattern",
     ),
     "IDENTITY_TOO_LONG": (
-        "an identity value is longer than 1024 characters",
+        "an identity value is longer than 1024 characters (the record fails), or, at profile "
+        "build, longer than profiles.guardrails.max_identity_length (the value is not linked)",
         "identities are ids, not documents",
     ),
     "IDENTITY_EMAIL_IN_ID": (
         "an email address in an identity namespace that is not an email namespace",
         "ids must not carry personal data; map the email to an email identity",
+    ),
+    "IDENTITY_RECORD_OVER_CAP": (
+        "at profile build: the record carries more identities than "
+        "profiles.guardrails.max_identities_per_record (20); none of them is linked",
+        "send the record's own ids only; shared or list-like values are not identities",
+    ),
+    "IDENTITY_GRAPH_OVER_CAP": (
+        "at profile build: the link would put more identities in one graph than "
+        "profiles.guardrails.max_identities_per_graph (50); the link was dropped",
+        "look for a shared value (a family email, a store's phone) and stop sending it as an identity",
     ),
     "AAM_MALFORMED_LINE": (
         "an inbound (aam) line has no TAB after the user id, or no traits after it",
@@ -138,6 +149,11 @@ BATCH_CODES: dict[str, tuple[str, str]] = {
     "SOURCE_BUSY": (
         "another run or stream holds the source; nothing was ingested (exit code 3)",
         "let it finish, or wait for the lease of a run that died to expire; see sources status",
+    ),
+    "PROFILE_BUILD_FAILED": (
+        "profiles build found nothing to build from, or Spark failed while building; "
+        "the tables are unchanged",
+        "read the message; ingest a profile dataset first, or fix the cause and re-run",
     ),
     "USAGE": (
         "the command line asks for something impossible (exit code 2)",

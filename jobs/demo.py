@@ -1,6 +1,7 @@
-"""The demo behind ``make demo``: sample data -> four batches on local Spark -> a readable summary.
+"""The demo behind ``make demo``: sample data -> four batches -> profiles, on local Spark.
 
-Batch ids are fixed (``demo-<dataset>``), so running the demo again ingests nothing twice.
+Batch ids are fixed (``demo-<dataset>``), so running the demo again ingests nothing twice, and
+the profile build after a re-run finds no new batch and changes nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 import time
 from typing import Any
 
-from jobs import ingest_batch, sample_data
+from jobs import build_profiles, ingest_batch, sample_data
 from jobs.config import load_config
 from jobs.errors import BatchError
 from jobs.session import get_spark
@@ -57,6 +58,13 @@ def run(
     ]
     expected = [(line, code, fld) for line, code, fld in sample_data.purchase_bad_lines(1)]
     daniel = _daniel(spark, cfg)
+    profiles = build_profiles.build(spark, cfg)
+    views = {
+        policy: build_profiles.lookup(
+            spark, cfg, "loyaltyId", sample_data.DANIEL["loyalty_id"], policy, events=True
+        )
+        for policy in cfg.profiles.policies
+    }
     elapsed = round(time.monotonic() - started, 1)
     if as_json:
         print(
@@ -65,6 +73,8 @@ def run(
                     "batches": results,
                     "failedPurchases": failed_rows,
                     "daniel": daniel,
+                    "profiles": profiles,
+                    "danielProfiles": views,
                     "seconds": elapsed,
                 },
                 default=str,
@@ -96,11 +106,25 @@ def run(
     w(
         f"  these {match} the {len(expected)} documented bad lines of the sample data (jobs/sample_data.py)\n"
     )
-    w("\nDaniel, one person in two systems (profiles stitch these in a later step):\n")
+    w("\nDaniel, one person in two systems:\n")
     for frag in daniel:
         w(f"  {frag['dataset']:9s} {frag['ids']:32s} {frag['name']:16s} {frag['city']}\n")
+    graph = profiles.get("identityGraph", {})
+    w(
+        f"\nprofiles: identity graph {graph.get('mode')} ({graph.get('reason')}), "
+        f"{graph.get('profilesInScope', 'no')} profiles recomputed\n"
+    )
+    for policy, view in views.items():
+        attrs = view["attributes"]
+        ids = ", ".join(f"{i['namespace']}={i['id']}" for i in view["identities"])
+        w(
+            f"  {policy:18s} {view['profileId']}  first name {attrs['person']['firstName']!r}, "
+            f"city {attrs['homeAddress']['city']!r}, {len(view['events'])} purchase(s)\n"
+            f"  {'':18s} identities: {ids}\n"
+        )
     w(
         f"\nlook around: lakeport datasets list | lakeport batch errors {purchases['batch_id']} --format table\n"
+        f"             lakeport profiles get --namespace loyaltyId --id {sample_data.DANIEL['loyalty_id']} --events\n"
     )
     w(f"done in {elapsed}s\n")
     return status

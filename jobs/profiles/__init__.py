@@ -1,0 +1,1 @@
+"""Identity graphs and merged profiles."""

@@ -1,0 +1,389 @@
+"""Identity stitching, guardrails, merge policies, incremental builds and lookup, on a hand-made lake.
+
+The dataset tables are written directly (with chosen ``_ingested_at`` times) so that the expected
+graphs and winners follow from the rules alone; the ingestion pipeline is tested elsewhere.
+
+Batches, in ingestion order (caps: 4 identities per graph, 3 per record, values up to 12 chars):
+
+  b1 accounts @t1  A1+E1 "Daniel" NYC | A2+E2+P2 "Ann" (updated 2030) | A3 "Solo" | A9+<13-char email>
+  b2 crm      @t2  C1+E1 "Danny" Portland | C2+P2 "Anna" Boston
+  b3 orders   @t3  o1 A1 | o2 A1+E1 | o3 A2+C2+E2+P2 (4 ids: over the record cap) | o4 A3+E5
+  -- first build (full) --
+  b4 crm      @t4  C3+E5+P2 "Zed" (C3-P2 would put 7 identities in one graph: dropped)
+  b5 orders   @t5  o5 A9+E1 (merges A9's profile into A1's; A1's id survives)
+  -- second build (incremental) --
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from jobs import build_profiles as bp
+from jobs.config import load_config
+from jobs.errors import NotFoundError, UsageError
+from jobs.model.schema import to_struct_type
+from jobs.storage import lake as lk
+
+pytestmark = pytest.mark.spark
+
+SCHEMAS = {
+    "accounts": """
+class: profile
+fields:
+  acctId: {type: string, required: true, identity: {namespace: acct, primary: true}}
+  email: {type: string, identity: {namespace: email}}
+  phone: {type: string, identity: {namespace: phone}}
+  first: {type: string}
+  city: {type: string}
+  updated: {type: datetime}
+""",
+    "crm": """
+class: profile
+fields:
+  crmId: {type: string, required: true, identity: {namespace: crm, primary: true}}
+  email: {type: string, identity: {namespace: email}}
+  phone: {type: string, identity: {namespace: phone}}
+  first: {type: string}
+  city: {type: string}
+""",
+    "orders": """
+class: event
+fields:
+  _id: {type: string, required: true}
+  timestamp: {type: datetime, required: true}
+  acctId: {type: string, identity: {namespace: acct, primary: true}}
+  crmId: {type: string, identity: {namespace: crm}}
+  email: {type: string, identity: {namespace: email}}
+  phone: {type: string, identity: {namespace: phone}}
+  amount: {type: double}
+""",
+}
+CONFIG = """
+lake: {root: ./lake}
+datasets:
+  accounts: {schema: accounts, last_updated: updated}
+  crm: {schema: crm}
+  orders: {schema: orders}
+profiles:
+  default_policy: ts
+  guardrails: {max_identities_per_graph: 4, max_identities_per_record: 3, max_identity_length: 12}
+  policies:
+    ts: {merge: timestamp_ordered}
+    acct_first: {merge: dataset_precedence, datasets: [accounts, crm]}
+    solo: {identity_graph: none}
+"""
+T = {n: datetime(2026, 1, 1, 0, n) for n in range(1, 6)}
+LONG = "x" * 9 + "@e.io"  # 14 characters: over the 12-character cap
+
+
+def pid(ns: str, value: str) -> str:
+    return "p" + hashlib.sha256(f"{ns}\0{value}".encode()).hexdigest()[:24]
+
+
+A1, A2, A3, A9 = pid("acct", "A1"), pid("acct", "A2"), pid("acct", "A3"), pid("acct", "A9")
+
+
+def _put(spark, cfg, dataset: str, batch: str, at: datetime, rows: list[dict]) -> None:
+    schema = to_struct_type(cfg.dataset(dataset).schema_spec, system_columns=True)
+    full = [
+        tuple(
+            {**r, "_batch_id": batch, "_ingested_at": at, "_source_file": f"{batch}.jsonl"}.get(n)
+            for n in schema.names
+        )
+        for r in rows
+    ]
+    lk.append_rows(
+        spark.createDataFrame(full, schema), lk.Lake(cfg.lake_root).dataset_path(dataset)
+    )
+
+
+def _graph(spark, cfg) -> set[tuple]:
+    df = spark.read.format("delta").load(bp.graph_path(lk.Lake(cfg.lake_root)))
+    return {tuple(r) for r in df.select("namespace", "id", "profile_id", "graph_size").collect()}
+
+
+def _profiles(spark, cfg, policy: str) -> dict[str, dict]:
+    df = spark.read.format("delta").load(bp.profiles_path(lk.Lake(cfg.lake_root), policy))
+    out = {}
+    for r in df.drop("_updated_at", "_build_id").collect():
+        d = r.asDict(recursive=True)
+        d["identities"] = [(i["namespace"], i["id"]) for i in d["identities"]]
+        out[d.pop("profile_id")] = d
+    return out
+
+
+def _identity_errors(spark, cfg) -> list[tuple]:
+    df = spark.read.format("delta").load(lk.Lake(cfg.lake_root).system_path("errors"))
+    rows = df.where("severity = 'identity'").collect()
+    return sorted((r.batch_id, r.dataset, r.errors[0].code, r.errors[0].field, r.raw) for r in rows)
+
+
+@pytest.fixture(scope="module")
+def world(spark, tmp_path_factory):
+    root: Path = tmp_path_factory.mktemp("profiles")
+    (root / "conf").mkdir()
+    (root / "schemas").mkdir()
+    for name, text in SCHEMAS.items():
+        (root / "schemas" / f"{name}.yaml").write_text(text)
+    (root / "conf" / "lakeport.yaml").write_text(CONFIG)
+    cfg = load_config(root / "conf" / "lakeport.yaml", lake_root=str(root / "lake"))
+    _put(
+        spark,
+        cfg,
+        "accounts",
+        "b1",
+        T[1],
+        [
+            {"acctId": "A1", "email": "E1", "first": "Daniel", "city": "NYC"},
+            {
+                "acctId": "A2",
+                "email": "E2",
+                "phone": "P2",
+                "first": "Ann",
+                "updated": datetime(2030, 1, 1),
+            },
+            {"acctId": "A3", "first": "Solo"},
+            {"acctId": "A9", "email": LONG, "first": "Long"},
+        ],
+    )
+    _put(
+        spark,
+        cfg,
+        "crm",
+        "b2",
+        T[2],
+        [
+            {"crmId": "C1", "email": "E1", "first": "Danny", "city": "Portland"},
+            {"crmId": "C2", "phone": "P2", "first": "Anna", "city": "Boston"},
+        ],
+    )
+    _put(
+        spark,
+        cfg,
+        "orders",
+        "b3",
+        T[3],
+        [
+            {"_id": "o1", "timestamp": datetime(2025, 5, 2), "acctId": "A1", "amount": 10.0},
+            {
+                "_id": "o2",
+                "timestamp": datetime(2025, 5, 1),
+                "acctId": "A1",
+                "email": "E1",
+                "amount": 20.0,
+            },
+            {
+                "_id": "o3",
+                "timestamp": datetime(2025, 5, 3),
+                "acctId": "A2",
+                "crmId": "C2",
+                "email": "E2",
+                "phone": "P2",
+            },
+            {"_id": "o4", "timestamp": datetime(2025, 5, 4), "acctId": "A3", "email": "E5"},
+        ],
+    )
+    first = bp.build(spark, cfg)
+    state1 = {
+        "summary": first,
+        "graph": _graph(spark, cfg),
+        "ts": _profiles(spark, cfg, "ts"),
+        "acct_first": _profiles(spark, cfg, "acct_first"),
+        "solo": _profiles(spark, cfg, "solo"),
+        "errors": _identity_errors(spark, cfg),
+        "ts_version": first["policies"]["ts"]["deltaVersion"],
+    }
+    _put(
+        spark,
+        cfg,
+        "crm",
+        "b4",
+        T[4],
+        [{"crmId": "C3", "email": "E5", "phone": "P2", "first": "Zed"}],
+    )
+    _put(
+        spark,
+        cfg,
+        "orders",
+        "b5",
+        T[5],
+        [{"_id": "o5", "timestamp": datetime(2025, 4, 1), "acctId": "A9", "email": "E1"}],
+    )
+    second = bp.build(spark, cfg)
+    return cfg, state1, second
+
+
+def test_first_build_graph_and_guardrails(world) -> None:
+    cfg, s1, _ = world
+    assert s1["summary"]["identityGraph"]["mode"] == "full"
+    assert s1["graph"] == {
+        ("acct", "A1", A1, 3),
+        ("email", "E1", A1, 3),
+        ("crm", "C1", A1, 3),
+        ("acct", "A2", A2, 4),
+        ("email", "E2", A2, 4),
+        ("phone", "P2", A2, 4),
+        ("crm", "C2", A2, 4),
+        ("acct", "A3", A3, 2),
+        ("email", "E5", A3, 2),
+        ("acct", "A9", A9, 1),
+    }
+    assert s1["summary"]["identityGraph"]["guardrails"] == {
+        "linksDroppedGraphOverCap": 0,
+        "recordsOverIdentityCap": 1,
+        "valuesTooLong": 1,
+    }
+    assert s1["errors"] == [
+        ("b1", "accounts", "IDENTITY_TOO_LONG", "email", f'{{"acctId":"A9","email":"{LONG}"}}'),
+        (
+            "b3",
+            "orders",
+            "IDENTITY_RECORD_OVER_CAP",
+            None,
+            '{"acctId":"A2","crmId":"C2","email":"E2","phone":"P2"}',
+        ),
+    ]
+
+
+def test_timestamp_ordered_and_precedence(world) -> None:
+    _, s1, _ = world
+    ts, first = s1["ts"], s1["acct_first"]
+    assert set(ts) == set(first) == {A1, A2, A3, A9}
+    # C1 (t2) is newer than A1 (t1): Danny, Portland. A2 declares updated=2030: Ann beats Anna.
+    assert (ts[A1]["first"], ts[A1]["city"]) == ("Danny", "Portland")
+    assert (ts[A2]["first"], ts[A2]["city"]) == ("Ann", "Boston")
+    assert (first[A1]["first"], first[A1]["city"]) == ("Daniel", "NYC")
+    assert (first[A2]["first"], first[A2]["city"]) == ("Ann", "Boston")
+    assert ts[A1]["identities"] == [("acct", "A1"), ("crm", "C1"), ("email", "E1")]
+    assert ts[A3]["identities"] == [("acct", "A3"), ("email", "E5")]
+    assert ts[A1]["_provenance"]["first"] == {
+        "dataset": "crm",
+        "batch_id": "b2",
+        "ingested_at": T[2],
+    }
+    assert first[A1]["_provenance"]["first"]["dataset"] == "accounts"
+    assert ts[A1]["acctId"] == "A1" and ts[A1]["crmId"] == "C1" and ts[A1]["email"] == "E1"
+
+
+def test_identity_graph_none_keeps_each_primary(world) -> None:
+    _, s1, _ = world
+    solo = s1["solo"]
+    assert {k: (v["identities"], v["first"]) for k, v in solo.items()} == {
+        A1: ([("acct", "A1")], "Daniel"),
+        A2: ([("acct", "A2")], "Ann"),
+        A3: ([("acct", "A3")], "Solo"),
+        A9: ([("acct", "A9")], "Long"),
+        pid("crm", "C1"): ([("crm", "C1")], "Danny"),
+        pid("crm", "C2"): ([("crm", "C2")], "Anna"),
+    }
+
+
+def test_incremental_build_grows_merges_and_drops(spark, world) -> None:
+    cfg, s1, second = world
+    assert second["identityGraph"]["mode"] == "incremental"
+    assert second["policies"]["ts"]["mode"] == "incremental"
+    graph = _graph(spark, cfg)
+    assert {r for r in graph if r[2] == A1} == {
+        ("acct", "A1", A1, 4),
+        ("email", "E1", A1, 4),
+        ("crm", "C1", A1, 4),
+        ("acct", "A9", A1, 4),
+    }
+    # A3 grows and keeps its id; C3-P2 would join A2's full graph: dropped, reported for b4
+    assert {r for r in graph if r[2] == A3} == {
+        ("acct", "A3", A3, 3),
+        ("email", "E5", A3, 3),
+        ("crm", "C3", A3, 3),
+    }
+    assert second["identityGraph"]["guardrails"]["linksDroppedGraphOverCap"] == 1
+    errors = _identity_errors(spark, cfg)
+    dropped = [e for e in errors if e[2] == "IDENTITY_GRAPH_OVER_CAP"]
+    assert len(dropped) == 1 and dropped[0][:2] == ("b4", "crm")
+    assert sorted(dropped[0][4].split(" <-> ")) == ["crm:C3", "phone:P2"]
+    merges = spark.read.format("delta").load(lk.Lake(cfg.lake_root).system_path("profile_merges"))
+    assert [(r.merged_profile_id, r.into_profile_id) for r in merges.collect()] == [(A9, A1)]
+    ts = _profiles(spark, cfg, "ts")
+    assert set(ts) == {A1, A2, A3}
+    assert ts[A3]["first"] == "Zed" and ts[A3]["_provenance"]["first"]["batch_id"] == "b4"
+    # the change feed of the incremental build holds exactly the changed and removed profiles
+    path = bp.profiles_path(lk.Lake(cfg.lake_root), "ts")
+    changes = (
+        spark.read.format("delta")
+        .option("readChangeFeed", "true")
+        .option("startingVersion", s1["ts_version"] + 1)
+        .load(path)
+        .where("_change_type <> 'update_preimage'")
+    )
+    assert sorted((r.profile_id, r._change_type) for r in changes.collect()) == sorted(
+        [(A1, "update_postimage"), (A3, "update_postimage"), (A9, "delete")]
+    )
+
+
+def test_incremental_equals_full_rebuild(spark, world) -> None:
+    cfg, _, _ = world
+    before = {p: _profiles(spark, cfg, p) for p in ("ts", "acct_first", "solo")}
+    graph = _graph(spark, cfg)
+    versions = {
+        p: lk.delta_version(spark, bp.profiles_path(lk.Lake(cfg.lake_root), p)) for p in before
+    }
+    again = bp.build(spark, cfg, force_full=True)
+    assert again["identityGraph"]["mode"] == "full"
+    assert _graph(spark, cfg) == graph
+    for p, rows in before.items():
+        assert _profiles(spark, cfg, p) == rows
+        # a full rebuild that changes nothing rewrites no profile: no new change rows
+        path = bp.profiles_path(lk.Lake(cfg.lake_root), p)
+        changes = (
+            spark.read.format("delta")
+            .option("readChangeFeed", "true")
+            .option("startingVersion", versions[p])
+            .load(path)
+            .where(f"_commit_version > {versions[p]}")
+        )
+        assert changes.count() == 0
+    # nothing new: the next build is a no-op
+    assert bp.build(spark, cfg)["policies"]["ts"]["mode"] == "unchanged"
+
+
+def test_lookup_by_every_namespace(spark, world) -> None:
+    cfg, _, _ = world
+    for ns, value in (("acct", "A1"), ("email", "E1"), ("crm", "C1"), ("acct", "A9")):
+        got = bp.lookup(spark, cfg, ns, value)
+        assert got["profileId"] == A1
+        assert got["identities"] == [
+            {"namespace": "acct", "id": "A1"},
+            {"namespace": "acct", "id": "A9"},
+            {"namespace": "crm", "id": "C1"},
+            {"namespace": "email", "id": "E1"},
+        ]
+    got = bp.lookup(spark, cfg, "phone", "P2", "acct_first", events=True)
+    assert got["profileId"] == A2 and got["merge"] == "dataset_precedence"
+    assert got["attributes"] == {
+        "acctId": "A2",
+        "email": "E2",
+        "phone": "P2",
+        "first": "Ann",
+        "city": "Boston",
+        "updated": "2030-01-01T00:00:00Z",
+        "crmId": "C2",
+    }
+    assert got["sources"]["city"] == {
+        "dataset": "crm",
+        "batchId": "b2",
+        "ingestedAt": "2026-01-01T00:02:00Z",
+    }
+    assert [e["_id"] for e in got["events"]] == ["o3"]
+    events = bp.lookup(spark, cfg, "crm", "C1", events=True)["events"]
+    assert [(e["_id"], e["timestamp"]) for e in events] == [
+        ("o5", "2025-04-01T00:00:00.000000Z"),
+        ("o2", "2025-05-01T00:00:00.000000Z"),
+        ("o1", "2025-05-02T00:00:00.000000Z"),
+    ]
+    with pytest.raises(NotFoundError, match="no profile holds identity acct:'A7'"):
+        bp.lookup(spark, cfg, "acct", "A7")
+    with pytest.raises(UsageError, match="no identity namespace 'loyalty'; use one of: acct"):
+        bp.lookup(spark, cfg, "loyalty", "A1")
