@@ -155,6 +155,29 @@ BATCH_CODES: dict[str, tuple[str, str]] = {
         "the tables are unchanged",
         "read the message; ingest a profile dataset first, or fix the cause and re-run",
     ),
+    "EXPORT_SOURCE_MISSING": (
+        "the profile table of the policy, or the dataset's table, does not exist yet (exit code 1)",
+        "run lakeport profiles build --policy P, or ingest a batch into the dataset",
+    ),
+    "EXPORT_CSV_NESTED": (
+        "a CSV export meets an array or map column it cannot flatten (exit code 2)",
+        "pass --csv-arrays json or --csv-drop COLUMN (the message names them), or use json/parquet",
+    ),
+    "EXPORT_CSV_NAME_CLASH": (
+        "two column paths flatten to one CSV column name, e.g. person.firstName and "
+        "person_firstName (exit code 2)",
+        "leave one out with --csv-drop PATH",
+    ),
+    "EXPORT_CONFLICT": (
+        "a complete export for that export time exists with a different format, compression, "
+        "mode or CSV options (exit code 2)",
+        "choose another --export-time, or delete that exportTime directory",
+    ),
+    "EXPORT_SPARK_FAILURE": (
+        "Spark failed while reading the source or writing the export; nothing was published "
+        "(exit code 1)",
+        "read the Spark log on stderr, then re-run the same command",
+    ),
     "USAGE": (
         "the command line asks for something impossible (exit code 2)",
         "see lakeport COMMAND --help",
