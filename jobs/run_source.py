@@ -187,9 +187,13 @@ def ingest_claimed(
     return _summary(spark, cfg, batch_id, files)
 
 
-def _recover(spark: SparkSession, cfg: Config, name: str, lease: st.Lease) -> list[dict]:
+def _recover(
+    spark: SparkSession, cfg: Config, name: str, lease: st.Lease, known: dict | None = None
+) -> list[dict]:
+    if known is None:
+        known = st.seen(spark, lk.Lake(cfg.lake_root), name)
     out = []
-    for batch_id, files in st.unfinished(spark, lk.Lake(cfg.lake_root), name):
+    for batch_id, files in st.unfinished(known):
         log.warning(
             "source %s: batch %s claimed %d file(s) and did not finish; finishing it",
             name,
@@ -220,8 +224,8 @@ def run(spark: SparkSession, cfg: Config, name: str) -> dict[str, Any]:
     lease = st.acquire(spark, lake, name, src.lock_timeout_seconds)
     try:
         test_hook("locked")
-        batches = _recover(spark, cfg, name, lease)
         known = st.seen(spark, lake, name)
+        batches = _recover(spark, cfg, name, lease, known)
         new = [f for f in discover(spark, src) if (f.path, f.size, f.mtime) not in known]
         new.sort(key=lambda f: (f.mtime, f.path))
         take, pending = new[: src.max_files_per_batch], new[src.max_files_per_batch :]
@@ -283,7 +287,7 @@ class StreamRun:
             if timeout is None:
                 self.query.awaitTermination()
             else:
-                self.query.awaitTermination(timeout)
+                self.query.awaitTermination(int(timeout))
         except Exception as exc:
             if self.failure:
                 raise self.failure[0] from exc
@@ -353,7 +357,7 @@ def start_stream(
         writer = (
             writer.trigger(availableNow=True)
             if available_now
-            else writer.trigger(processingTime=interval)
+            else writer.trigger(processingTime=str(interval))
         )
         query = writer.start()
     except BaseException:

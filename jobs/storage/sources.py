@@ -82,13 +82,14 @@ def seen(spark: SparkSession, lake: lk.Lake, source: str) -> dict[tuple[str, int
     }
 
 
-def unfinished(
-    spark: SparkSession, lake: lk.Lake, source: str
-) -> list[tuple[str, list[fs.FileInfo]]]:
-    """Batches whose files were claimed but never marked done or failed, oldest first."""
+def unfinished(known: dict[tuple[str, int, int], dict]) -> list[tuple[str, list[fs.FileInfo]]]:
+    """Batches whose files were claimed but never marked done or failed, oldest first.
+
+    ``known`` is :func:`seen` of the source.
+    """
     claims: dict[str, list[fs.FileInfo]] = {}
     order: dict[str, int] = {}
-    for (path, size, mtime), row in seen(spark, lake, source).items():
+    for (path, size, mtime), row in known.items():
         if row["status"] == "claimed":
             claims.setdefault(row["batch_id"], []).append(fs.FileInfo(path, size, mtime))
             order[row["batch_id"]] = min(order.get(row["batch_id"], row["seq"]), row["seq"])
@@ -134,10 +135,18 @@ def _alive_here(host: str, pid: int) -> bool | None:
 
 
 def _conflict(exc: BaseException) -> bool:
-    text = type(exc).__name__ + " " + str(exc)[:500]
+    """A Delta optimistic-concurrency failure (another writer committed first)."""
+    text = f"{type(exc).__name__} {fs.jvm_message(exc)} {str(exc)[:2000]}".lower()
     return any(
         k in text
-        for k in ("Concurrent", "DELTA_CONCURRENT", "ProtocolChanged", "FileAlreadyExists")
+        for k in (
+            "concurrent",  # ConcurrentAppendException, [DELTA_CONCURRENT_...], "a concurrent update"
+            "protocol_changed",
+            "protocolchanged",
+            "metadata_changed",
+            "filealreadyexists",
+            "concurrency-control",
+        )
     )
 
 

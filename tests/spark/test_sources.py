@@ -122,7 +122,12 @@ def test_new_changed_and_deleted_files(spark, project):
     assert file_rows(spark, cfg) == [
         ("a.jsonl", old_a_size, "done", b1["batch_id"]),
         ("a.jsonl", new_a_size, "done", b2["batch_id"]),
-        ("b.jsonl", (len(json.dumps({"id": "b1", "first_name": "nb1"})) + 1), "done", b1["batch_id"]),
+        (
+            "b.jsonl",
+            (len(json.dumps({"id": "b1", "first_name": "nb1"})) + 1),
+            "done",
+            b1["batch_id"],
+        ),
         ("c.jsonl", (landing / "c.jsonl").stat().st_size, "done", b2["batch_id"]),
     ]
 
@@ -238,11 +243,13 @@ def _forge_lease(spark, cfg, host: str, pid: int, expires_in: int) -> None:
 
 
 def test_the_lease_one_holder_and_takeovers(spark, project):
-    cfg, landing = project
+    cfg, _ = project
     lake = lk.Lake(cfg.lake_root)
     lease = st.acquire(spark, lake, "landing", 600)
     try:
-        with pytest.raises(st.SourceBusyError, match=r"source landing is held by another run \(pid"):
+        with pytest.raises(
+            st.SourceBusyError, match=r"source landing is held by another run \(pid"
+        ):
             run_source.run(spark, cfg, "landing")
         other = st.acquire(spark, lake, "landing_one", 600)  # another source is independent
         other.release()

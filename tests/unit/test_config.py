@@ -1075,3 +1075,65 @@ def test_cli_validate_missing_config(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert err.splitlines() == [
         f"{missing}: file not found; create it or fix the path that names it"
     ]
+
+
+SOURCES_OK = """
+sources:
+  purchases_landing:
+    location: s3a://bucket/landing/purchases
+    glob: "*.jsonl"
+    dataset: purchases
+    options: {encoding: ISO-8859-1}
+    partial_ingestion: {enabled: true, error_threshold_percent: 10}
+"""
+
+
+def test_sources_load_with_their_settings(project: Path) -> None:
+    _edit(project, LP, None, (project / LP).read_text() + SOURCES_OK)
+    cfg = load_config(project / LP)
+    src = cfg.sources["purchases_landing"]
+    assert (src.location, src.glob, src.dataset, src.format) == (
+        "s3a://bucket/landing/purchases",
+        "*.jsonl",
+        "purchases",
+        None,
+    )
+    assert src.options is not None and src.options.model_fields_set == {"encoding"}
+    assert (src.max_files_per_batch, src.lock_timeout_seconds) == (1000, 600)
+
+
+def test_source_problems_name_file_and_key(project: Path) -> None:
+    broken = """
+sources:
+  Landing:
+    location: ./landing
+    glob: /abs/*.json
+    dataset: purchase
+  csvish:
+    location: ./landing
+    dataset: products
+    format: xml
+  parquetish:
+    location: ./landing
+    dataset: purchases
+    format: parquet
+    options: {delimiter: ";"}
+"""
+    _edit(project, LP, None, (project / LP).read_text() + broken)
+    problems = validate_tree(project / LP)
+    p = f"{project}/{LP}"
+    assert problems == [
+        f"{p}: sources.Landing.glob: '/abs/*.json' is not relative; put the directory in 'location' "
+        "and only the file pattern here (for example '*.jsonl' or '2026-*/*.json')",
+    ]
+    _edit(project, LP, "    glob: /abs/*.json\n", "")
+    problems = validate_tree(project / LP)
+    assert problems == [
+        f"{p}: sources.Landing: a source name must be lower-case letters, digits and '_', starting "
+        "with a letter (it is part of batch ids and paths); rename it",
+        f"{p}: sources.Landing.dataset: no dataset named 'purchase'; did you mean 'purchases'?",
+        f"{p}: sources.csvish.format: 'xml' is not a format; use one of: "
+        + ", ".join(__import__("typing").get_args(DatasetConfig.model_fields["format"].annotation)),
+        f"{p}: sources.parquetish.options.delimiter: does not apply to format parquet; remove it "
+        "(parquet takes no options)",
+    ]
