@@ -68,11 +68,16 @@ def register(add: Any, common: argparse.ArgumentParser) -> None:
         "snapshot",
         parents=[common],
         help="the profiles of one merge policy at one Delta version",
+        example="lakeport export snapshot --policy timestamp_ordered --target exports "
+        "--format json --compression gzip --incremental --export-time 202611230300 --json",
     )
     q.add_argument("--policy", required=True, help="merge policy (<lake>/profiles/<policy>)")
     _flags(q)
     q = sub.add_parser(
-        "dataset", parents=[common], help="one dataset at one Delta version (rows by batch)"
+        "dataset",
+        parents=[common],
+        help="one dataset at one Delta version (incremental: the batches since the last export)",
+        example="lakeport export dataset purchases --target exports --format csv --incremental",
     )
     q.add_argument("name", help="dataset name (<lake>/datasets/<name>)")
     _flags(q)
