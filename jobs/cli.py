@@ -25,7 +25,12 @@ log = logging.getLogger("lakeport")
 # ``register(add, common)``: ``add(name, help, example)`` returns a new sub-parser that already
 # takes the common flags (--config, --lake, --json, -v); ``common`` is the parent parser for
 # nested actions. Handlers are set with ``set_defaults(func=...)`` and return an exit code.
-COMMAND_MODULES: tuple[str, ...] = ("jobs.cli_profiles", "jobs.cli_sources", "jobs.cli_export", "jobs.cli_report")
+COMMAND_MODULES: tuple[str, ...] = (
+    "jobs.cli_profiles",
+    "jobs.cli_sources",
+    "jobs.cli_export",
+    "jobs.cli_report",
+)
 
 EXAMPLES = """\
 examples:
@@ -351,7 +356,9 @@ def _derive_missing_examples(parser: argparse.ArgumentParser) -> None:
                 continue
             words = [group.prog, name]
             for a in action_parser._actions:
-                value = str(next(iter(a.choices)) if a.choices else str(a.metavar or a.dest).upper())
+                value = str(
+                    next(iter(a.choices)) if a.choices else str(a.metavar or a.dest).upper()
+                )
                 if not a.option_strings and a.dest != "help":
                     words.append(value)
                 elif a.required:

@@ -316,8 +316,8 @@ SCRIPT = r"""
           attrs.x = left + offset; attrs.width = Math.max(len, 1); attrs.height = h;
           attrs.y = top + i * band + 3 + (spec.stacked ? 0 : j * 14);
         } else {
-          var w = Math.max(slot * 0.7 / (spec.stacked ? 1 : k), 1);
-          attrs.x = left + i * slot + slot * 0.15 + (spec.stacked ? 0 : j * w);
+          var w = Math.min(Math.max(slot * 0.7 / (spec.stacked ? 1 : k), 1), 48);
+          attrs.x = left + i * slot + (slot - w * (spec.stacked ? 1 : k)) / 2 + (spec.stacked ? 0 : j * w);
           attrs.width = w; attrs.height = Math.max(len, 1);
           attrs.y = H - offset - attrs.height;
         }
