@@ -562,6 +562,12 @@ def build_graph(
         )
         .localCheckpoint()
     )
+    placed, in_scope = new_graph.count(), nodes.count()
+    if placed != in_scope:  # never write a graph that lost identities
+        raise ProfileBuildError(
+            f"internal error: {in_scope} identities in scope but {placed} placed in profiles; "
+            "nothing was written; report this as a bug with the build log"
+        )
     dropped_links = links.join(dropped, ["src", "dst"], "left_semi").localCheckpoint()
     link_rows = links.join(
         dropped.withColumn("status", F.lit("dropped")), ["src", "dst"], "left"
@@ -643,18 +649,14 @@ def build_graph(
     if merge_count:
         lk.append_rows(merges, lake.system_path("profile_merges"))
 
-    counts = (
-        records.agg(
-            F.count(F.lit(1)).alias("records"),
-            F.sum(F.when(F.col("over_cap"), 1).otherwise(0)).alias("over_cap"),
-            F.sum(F.size("too_long")).alias("too_long"),
-        )
-        .first()
-        .asDict()
-    )
+    counts = records.agg(
+        F.count(F.lit(1)).alias("records"),
+        F.sum(F.when(F.col("over_cap"), 1).otherwise(0)).alias("over_cap"),
+        F.sum(F.size("too_long")).alias("too_long"),
+    ).collect()[0]
     stats = new_graph.agg(
         F.count(F.lit(1)).alias("identities"), F.countDistinct("profile_id").alias("profiles")
-    ).first()
+    ).collect()[0]
     summary.update(
         {
             "recordsRead": counts["records"],

@@ -490,16 +490,27 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
             )
             raise over
         good = frame.where(~F.col("_failed"))
-        version = _commit(
-            spark,
-            lake,
-            ds,
-            good,
-            batch_id,
-            list(row.get("replace") or []),
-            ingested_at,
-            retry=retry,
-        )
+        try:
+            version = _commit(
+                spark,
+                lake,
+                ds,
+                good,
+                batch_id,
+                list(row.get("replace") or []),
+                ingested_at,
+                retry=retry,
+            )
+        except BatchError as refused:  # e.g. BATCH_SCHEMA_MISMATCH: record it, never leave it processing
+            _fail(
+                spark,
+                cfg,
+                row,
+                refused,
+                started=started,
+                metrics={**metrics, "output_record_count": 0},
+            )
+            raise
         metrics["output_record_count"] = inputs - failed
     except LakeportError:
         raise

@@ -157,9 +157,14 @@ def _replay(cap: int, node_order: tuple[str, ...], link_order: tuple[str, ...]) 
             size[a] += size[b]
             if rank[label[b]] < rank[label[a]]:
                 label[a] = label[b]
+        rows: list[tuple[str, int, int | None, int | None, int | None, int | None]]
         rows = [("node", component, n, label[find(n)], None, None) for n in order]
         rows += [("drop", component, None, None, s, d) for s, d in dropped]
-        return pd.DataFrame(rows, columns=["kind", "component", "node", "label", "src", "dst"])
+        # object first, then nullable Int64: a float column would round 64-bit keys
+        frame = pd.DataFrame(
+            rows, columns=["kind", "component", "node", "label", "src", "dst"], dtype=object
+        )
+        return frame.astype({c: "Int64" for c in ("component", "node", "label", "src", "dst")})
 
     return replay
 

@@ -43,6 +43,25 @@ def test_demo_ingests_the_four_feeds_and_reports_the_documented_failures(spark, 
         ("crm", "Danny"),
         ("purchases", "T000000042"),
     ]
+    # issue 5's story: one profile holds both systems' ids; the policy decides the name and city
+    views = out["danielProfiles"]
+    loyalty_first, newest = views["loyalty_first"], views["timestamp_ordered"]
+    assert loyalty_first["profileId"] == newest["profileId"]
+    assert newest["identities"] == [
+        {"namespace": "crmId", "id": "C0000042"},
+        {"namespace": "email", "id": "danny.hartley@example.com"},
+        {"namespace": "loyaltyId", "id": "L0000042"},
+    ]
+    assert (
+        newest["attributes"]["person"]["firstName"],
+        newest["attributes"]["homeAddress"]["city"],
+    ) == ("Danny", "Portland")
+    assert (
+        loyalty_first["attributes"]["person"]["firstName"],
+        loyalty_first["attributes"]["homeAddress"]["city"],
+    ) == ("Daniel", "New York City")
+    assert [e["_id"] for e in newest["events"]] == ["T000000042"]
+    assert out["profiles"]["identityGraph"]["mode"] == "full"
     # a second run ingests nothing twice (fixed batch ids)
     assert (
         demo.run(
@@ -55,6 +74,8 @@ def test_demo_ingests_the_four_feeds_and_reports_the_documented_failures(spark, 
     )
     again = json.loads(capsys.readouterr().out)
     assert [b["metrics"] for b in again["batches"]] == [b["metrics"] for b in out["batches"]]
+    assert again["profiles"]["identityGraph"]["mode"] == "unchanged"
+    assert again["danielProfiles"] == out["danielProfiles"]
     rows = (
         spark.read.format("delta").load(str(tmp_path / "lake" / "datasets" / "purchases")).count()
     )

@@ -57,9 +57,13 @@ def test_cap_replays_links_oldest_first(spark) -> None:
     # one component of 6 nodes: links in age order; cap 3
     # 1-2 (ok, {1,2}), 3-4 (ok, {3,4}), 2-3 (would make 4: dropped), 1-5 (ok, {1,2,5}),
     # 4-6 (ok, {3,4,6}), 5-6 (would make 6: dropped); small component 7-8 untouched
+    # node keys are 64-bit hashes in real builds: keep them large (a float would round them)
+    big = 7_101_110_532_478_742_817
     links = [(1, 2, 0), (3, 4, 1), (2, 3, 2), (1, 5, 3), (4, 6, 4), (5, 6, 5), (7, 8, 6)]
+    links = [(s + big, d + big, r) for s, d, r in links]
     # node ranks: 4 was seen before 3, so {3,4,6} is labelled 4
     ranks = [(1, 0), (2, 1), (4, 2), (3, 3), (5, 4), (6, 5), (8, 6), (7, 7)]
+    ranks = [(n + big, r) for n, r in ranks]
     lf = spark.createDataFrame(links, "src long, dst long, link_rank long")
     comps = connected_components(spark, lf.select("src", "dst"))
     labels, dropped = capped_components(
@@ -70,14 +74,6 @@ def test_cap_replays_links_oldest_first(spark) -> None:
         node_order=("rank",),
         link_order=("link_rank",),
     )
-    assert {r.node: r.label for r in labels.collect()} == {
-        1: 1,
-        2: 1,
-        5: 1,
-        3: 4,
-        4: 4,
-        6: 4,
-        7: 8,
-        8: 8,
-    }
-    assert sorted((r.src, r.dst) for r in dropped.collect()) == [(2, 3), (5, 6)]
+    got = {r.node - big: r.label - big for r in labels.collect()}
+    assert got == {1: 1, 2: 1, 5: 1, 3: 4, 4: 4, 6: 4, 7: 8, 8: 8}
+    assert sorted((r.src - big, r.dst - big) for r in dropped.collect()) == [(2, 3), (5, 6)]

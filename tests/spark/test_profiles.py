@@ -218,7 +218,7 @@ def world(spark, tmp_path_factory):
 
 
 def test_first_build_graph_and_guardrails(world) -> None:
-    cfg, s1, _ = world
+    _, s1, _ = world
     assert s1["summary"]["identityGraph"]["mode"] == "full"
     assert s1["graph"] == {
         ("acct", "A1", A1, 3),
@@ -385,5 +385,8 @@ def test_lookup_by_every_namespace(spark, world) -> None:
     ]
     with pytest.raises(NotFoundError, match="no profile holds identity acct:'A7'"):
         bp.lookup(spark, cfg, "acct", "A7")
-    with pytest.raises(UsageError, match="no identity namespace 'loyalty'; use one of: acct"):
+    with pytest.raises(
+        UsageError,
+        match="no identity namespace 'loyalty' in the schemas; use one of: acct, crm, email, phone",
+    ):
         bp.lookup(spark, cfg, "loyalty", "A1")

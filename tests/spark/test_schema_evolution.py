@@ -38,6 +38,9 @@ def test_strict_refuses_a_grown_schema_and_leaves_the_table(spark, mini, tmp_pat
     assert info.value.code == "BATCH_SCHEMA_MISMATCH"
     assert "set schema_evolution: add_columns" in info.value.message
     assert lk.delta_version(spark, path) == version
+    # the refusal is recorded: the batch is failed (not left processing) with its code
+    refused = lk.get_batch(spark, lk.Lake(mini.lake_root), info.value.batch_id or "")
+    assert (refused["status"], refused["error_code"]) == ("failed", "BATCH_SCHEMA_MISMATCH")
     assert spark.read.format("delta").load(path).columns == [
         "id",
         "name",
