@@ -182,16 +182,18 @@ def _people_rows(spark: Any, people: int, start: int, batch: str, at: str) -> An
     )
     # row r of person p: primary P<p>-<r>; email e<p> on every row (links the rows); phone on
     # the first row; 1 in 1000 people also carry a shared store phone (the super-nodes)
-    rows = base.select("p", F.explode(F.sequence(F.lit(0), F.greatest(F.col("k") - 3, F.lit(0)))).alias("r"))
+    rows = base.select(
+        "p", F.explode(F.sequence(F.lit(0), F.greatest(F.col("k") - 3, F.lit(0)))).alias("r")
+    )
     shared = F.concat(F.lit("store-"), (F.pmod(F.xxhash64("p"), F.lit(SUPER_NODES))).cast("string"))
     return rows.select(
-        F.concat(F.lit("P"), F.col("p").cast("string"), F.lit("-"), F.col("r").cast("string")).alias(
-            "personId"
-        ),
+        F.concat(
+            F.lit("P"), F.col("p").cast("string"), F.lit("-"), F.col("r").cast("string")
+        ).alias("personId"),
         F.concat(F.lit("e"), F.col("p").cast("string"), F.lit("@example.com")).alias("email"),
-        F.when(
-            F.pmod(F.xxhash64("p", F.lit(3)), F.lit(1000)) < 2, shared
-        ).when(F.col("r") == 0, F.concat(F.lit("+1-"), F.col("p").cast("string"))).alias("phone"),
+        F.when(F.pmod(F.xxhash64("p", F.lit(3)), F.lit(1000)) < 2, shared)
+        .when(F.col("r") == 0, F.concat(F.lit("+1-"), F.col("p").cast("string")))
+        .alias("phone"),
         F.concat(F.lit("name"), F.col("r").cast("string")).alias("firstName"),
         F.concat(F.lit("city"), F.pmod(F.col("p"), F.lit(97)).cast("string")).alias("city"),
         F.lit(batch).alias("_batch_id"),
@@ -250,7 +252,9 @@ def _run_phase(*args: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--links", type=int, default=1_000_000)
     ap.add_argument("--skip-build", action="store_true", help="only the connected-components part")
     ap.add_argument("--skip-graphx", action="store_true")

@@ -189,15 +189,26 @@ def _record_build(spark: SparkSession, lake: lk.Lake, row: dict[str, Any]) -> No
 
 
 def _present_batches(spark: SparkSession, cfg: Config, datasets: list[Dataset]) -> set[str]:
-    """Batch ids whose rows are in these datasets now (the tables are the truth, not the catalog)."""
+    """Batch ids whose rows are in these datasets now (the tables are the truth, not the catalog).
+
+    Memoised per dataset table version, so one build reads each table's batch ids once.
+    """
     lake = lk.Lake(cfg.lake_root)
     out: set[str] = set()
     for d in datasets:
         path = lake.dataset_path(d.name)
-        if lk.is_delta(spark, path):
+        version = lk.delta_version(spark, path)
+        if version is None:
+            continue
+        key = (path, version)
+        if key not in _BATCH_IDS:
             rows = spark.read.format("delta").load(path).select("_batch_id").distinct().collect()
-            out.update(r[0] for r in rows)
+            _BATCH_IDS[key] = frozenset(r[0] for r in rows)
+        out.update(_BATCH_IDS[key])
     return out
+
+
+_BATCH_IDS: dict[tuple[str, int], frozenset[str]] = {}
 
 
 @dataclass
@@ -1037,7 +1048,7 @@ def _event(
     count: int = 0,
     error: str | None = None,
 ) -> None:
-    suffix = {"start": "start", "success": "success", "failed": "failure"}[status]
+    suffix = {"success": "success", "failed": "failure"}[status]
     lk.emit_event(
         spark,
         lk.Lake(cfg.lake_root),
@@ -1046,10 +1057,10 @@ def _event(
             "event_type": f"{kind}_load_{suffix}",
             "batch_id": build_id,
             "dataset": target,
-            "status": status if status != "start" else "processing",
+            "status": status,
             "input_format": None,
             "started_at": started,
-            "completed_at": None if status == "start" else lk.utc_now(),
+            "completed_at": lk.utc_now(),
             "success_count": count,
             "failed_count": 0,
             "error_summary": {"PROFILE_BUILD_FAILED": 1} if error else {},
@@ -1088,7 +1099,6 @@ def build(
     ]
     for kind, target in steps:
         started = lk.utc_now()
-        _event(spark, cfg, kind, "start", build_id, target, started)
         try:
             if kind == "ig":
                 part = build_graph(spark, cfg, build_id=build_id, force_full=force_full)

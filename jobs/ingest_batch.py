@@ -501,7 +501,9 @@ def _process(spark: SparkSession, cfg: Config, row: dict[str, Any]) -> dict[str,
                 ingested_at,
                 retry=retry,
             )
-        except BatchError as refused:  # e.g. BATCH_SCHEMA_MISMATCH: record it, never leave it processing
+        except (
+            BatchError
+        ) as refused:  # e.g. BATCH_SCHEMA_MISMATCH: record it, never leave it processing
             _fail(
                 spark,
                 cfg,

@@ -217,9 +217,20 @@ def world(spark, tmp_path_factory):
     return cfg, state1, second
 
 
-def test_first_build_graph_and_guardrails(world) -> None:
-    _, s1, _ = world
+def test_first_build_graph_and_guardrails(spark, world) -> None:
+    cfg, s1, _ = world
     assert s1["summary"]["identityGraph"]["mode"] == "full"
+    events = spark.read.format("delta").load(lk.Lake(cfg.lake_root).system_path("events"))
+    build_id = s1["summary"]["buildId"]
+    assert sorted(
+        (r.event_type, r.dataset, r.status, r.success_count)
+        for r in events.where(events.batch_id == build_id).collect()
+    ) == [
+        ("ig_load_success", "identity_graph", "success", 10),
+        ("ps_load_success", "profiles/acct_first", "success", 4),
+        ("ps_load_success", "profiles/solo", "success", 6),
+        ("ps_load_success", "profiles/ts", "success", 4),
+    ]
     assert s1["graph"] == {
         ("acct", "A1", A1, 3),
         ("email", "E1", A1, 3),
