@@ -1369,8 +1369,8 @@ def _profile_problems(
     """Cross-file checks: precedence lists name profile datasets; shared attribute paths agree."""
     problems: list[str] = []
     profile_sets = [n for n, d in datasets.items() if d.schema_spec.class_ == "profile"]
-    for policy, spec in profiles.policies.items():
-        for i, name in enumerate(spec.datasets or []):
+    for policy, merge in profiles.policies.items():
+        for i, name in enumerate(merge.datasets or []):
             if name in profile_sets or (name in configured and name not in datasets):
                 continue  # fine, or its schema failed to load (reported already)
             at = f"{cfg_path}: profiles.policies.{policy}.datasets[{i}]"
