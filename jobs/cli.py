@@ -540,6 +540,8 @@ def main(argv: list[str] | None = None) -> int:
     from jobs import progress
 
     _EMITTED[0] = 0
+    if isinstance(getattr(args, "target", None), str):  # export targets, like input files
+        args.target = _local_paths([args.target])[0]
     try:
         with progress.progress(progress.wanted(args)):
             return int(args.func(args))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs import cli
+from jobs import cli, sample_data
 from jobs.config import load_config
 from tests.conftest import CONFIG
 
@@ -28,8 +28,11 @@ ORCHESTRATOR_COMMANDS = (
     f"lakeport ingest --dataset crm --batch-id crm-{DAY} landing/crm/{DAY}/",
     f"lakeport ingest --dataset purchases --batch-id purchases-{DAY} landing/purchases/{DAY}/",
     f"lakeport batch status purchases-{DAY} --json",
+    "lakeport profiles build --json",
+    "lakeport export snapshot --policy timestamp_ordered --target exports --format parquet --json",
     "lakeport report --out report.html --json",
 )
+INGEST_STEPS, PROFILE_STEPS = ORCHESTRATOR_COMMANDS[:4], ORCHESTRATOR_COMMANDS[4:]
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 
 
@@ -92,6 +95,28 @@ def bars(driver, chart: str) -> dict[tuple[str, str], int]:
     return {(c, s): v for c, s, v, _, _ in rects}
 
 
+def expected_graph_sizes(landing: Path) -> dict[tuple[str, str], int]:
+    """Profiles per graph size, from the raw feeds with networkx (not from lakeport's graph)."""
+    import networkx as nx
+
+    g = nx.Graph()
+    for line in (landing / "loyalty" / DAY / "loyalty.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        g.add_edge(("loyaltyId", r["loyalty_id"]), ("crmId", r["crm_id"]))
+    for r in json.loads((landing / "crm" / DAY / "crm.json").read_text()):
+        g.add_edge(("crmId", r["customerId"]), ("email", r["email"].strip().lower()))
+    bad = {line for line, _, _ in sample_data.purchase_bad_lines(1)}
+    purchases = (landing / "purchases" / DAY / "purchases.jsonl").read_text().splitlines()
+    for n, line in enumerate(purchases, start=1):
+        if n not in bad:  # purchases carry one identity: a node, no link
+            g.add_node(("loyaltyId", json.loads(line)["loyalty_id"]))
+    sizes: dict[tuple[str, str], int] = {}
+    for component in nx.connected_components(g):
+        key = (str(len(component)), "profiles")
+        sizes[key] = sizes.get(key, 0) + 1
+    return sizes
+
+
 def empty_text(driver, chart: str) -> str:
     return driver.execute_script(
         "var p = document.querySelector(arguments[0]); return p ? p.textContent : null;",
@@ -112,7 +137,7 @@ def test_orchestrator_commands_then_the_report_in_chromium(
     monkeypatch.setenv("LAKEPORT_LAKE", str(tmp_path / "lake"))
 
     results = {}
-    for command in ORCHESTRATOR_COMMANDS:
+    for command in INGEST_STEPS:
         code, results[command] = run(command, capsys)
         assert code == 0, (command, results[command])
     purchases = results[ORCHESTRATOR_COMMANDS[3]]
@@ -189,6 +214,29 @@ def test_orchestrator_commands_then_the_report_in_chromium(
         browser.execute_script("return document.getElementById('kpi-records-landed').textContent")
         == "2,988"
     )
+
+    # the profiles arrive: build, export, report again
+    for command in PROFILE_STEPS:
+        code, results[command] = run(command, capsys)
+        assert code == 0, (command, results[command])
+    exported = results[PROFILE_STEPS[1]]
+    assert (exported["status"], exported["rowCount"]) == ("exported", 1000)
+    # the relative --target is relative to the working directory, as files are
+    assert exported["path"] == (
+        tmp_path / "exports" / "timestamp_ordered" / f"exportTime={exported['exportTime']}"
+    ).as_uri().replace("file:///", "file:/")
+    report = results[PROFILE_STEPS[2]]
+    assert (report["profilesBuilt"], report["profilesPerPolicy"]) == (
+        True,
+        {"loyalty_first": 1000, "timestamp_ordered": 1000},
+    )
+    assert open_page(browser, page) == []
+    assert bars(browser, "chart-profiles") == {
+        ("loyalty_first", "profiles"): 1000,
+        ("timestamp_ordered", "profiles"): 1000,
+    }
+    assert bars(browser, "chart-graph") == expected_graph_sizes(tmp_path / "landing")
+    assert empty_text(browser, "chart-graph") is None
 
 
 def test_the_console_check_sees_script_errors(browser, tmp_path):
