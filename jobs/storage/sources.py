@@ -153,15 +153,20 @@ def _conflict(exc: BaseException) -> bool:
 def _ensure_locks_table(spark: SparkSession, path: str) -> None:
     from delta.tables import DeltaTable
 
-    if lk.is_delta(spark, path):
-        return
-    try:
-        DeltaTable.createIfNotExists(spark).location(path).addColumns(
-            lk.struct_schema(LOCKS_DDL)
-        ).execute()
-    except Exception as exc:  # two first runs created it at once: the other one won
-        if not (_conflict(exc) and lk.is_delta(spark, path)):
-            raise
+    for _attempt in range(20):
+        if lk.is_delta(spark, path):
+            return
+        try:
+            DeltaTable.createIfNotExists(spark).location(path).addColumns(
+                lk.struct_schema(LOCKS_DDL)
+            ).execute()
+            return
+        except Exception as exc:
+            # two first runs create it at once: the loser sees a conflict, or a directory that is
+            # "not empty and also not a Delta table" until the winner's first commit lands
+            last = exc
+            time.sleep(0.5)
+    raise last
 
 
 @dataclass
