@@ -222,9 +222,8 @@ def test_orchestrator_commands_then_the_report_in_chromium(
     exported = results[PROFILE_STEPS[1]]
     assert (exported["status"], exported["rowCount"]) == ("exported", 1000)
     # the relative --target is relative to the working directory, as files are
-    assert exported["path"] == (
-        tmp_path / "exports" / "timestamp_ordered" / f"exportTime={exported['exportTime']}"
-    ).as_uri().replace("file:///", "file:/")
+    out = tmp_path / "exports" / "timestamp_ordered" / f"exportTime={exported['exportTime']}"
+    assert exported["path"] == f"file:{out}"
     report = results[PROFILE_STEPS[2]]
     assert (report["profilesBuilt"], report["profilesPerPolicy"]) == (
         True,
