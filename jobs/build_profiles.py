@@ -38,7 +38,7 @@ import logging
 import secrets
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jobs.config import Config, Dataset, MergePolicy, iter_leaves
@@ -170,45 +170,62 @@ def _read(spark: SparkSession, path: str, ddl: str) -> DataFrame:
     return lk.read_table(spark, path, ddl)
 
 
-def _last_build(spark: SparkSession, lake: lk.Lake, target: str) -> dict[str, Any] | None:
+@dataclass
+class _Run:
+    """State of one ``build`` call: what earlier builds covered, and rows written at the end."""
+
+    build_id: str
+    last: dict[str, dict[str, Any]]  # target -> its last successful build row
+    present: dict[str, frozenset[str]] = field(default_factory=dict)  # dataset -> batch ids
+    builds: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _last_builds(spark: SparkSession, lake: lk.Lake) -> dict[str, dict[str, Any]]:
+    """The latest successful build row of every target (one small read)."""
     from pyspark.sql import functions as F
 
-    df = _read(spark, lake.system_path("profile_builds"), BUILDS_DDL)
-    row = (
-        df.where((F.col("target") == target) & (F.col("status") == "success"))
-        .orderBy(F.col("completed_at").desc(), F.col("build_id").desc())
-        .first()
+    df = _read(spark, lake.system_path("profile_builds"), BUILDS_DDL).where("status = 'success'")
+    latest = df.groupBy("target").agg(
+        F.max_by(F.struct(*df.columns), F.struct("completed_at", "build_id")).alias("r")
     )
-    return row.asDict() if row else None
+    return {r["target"]: r["r"].asDict() for r in latest.collect()}
 
 
-def _record_build(spark: SparkSession, lake: lk.Lake, row: dict[str, Any]) -> None:
-    schema = lk.struct_schema(BUILDS_DDL)
-    df = spark.createDataFrame([tuple(row.get(n) for n in schema.names)], schema)
-    lk.append_rows(df, lake.system_path("profile_builds"))
+def _flush(spark: SparkSession, lake: lk.Lake, run: _Run) -> None:
+    """Append the build rows and the events of this run, one Delta commit each."""
+    for rows, ddl, table in (
+        (run.builds, BUILDS_DDL, "profile_builds"),
+        (run.events, lk.EVENTS_DDL, "events"),
+    ):
+        if rows:
+            schema = lk.struct_schema(ddl)
+            df = spark.createDataFrame(
+                [tuple(r.get(n) for n in schema.names) for r in rows], schema
+            )
+            lk.append_rows(df, lake.system_path(table))
+            rows.clear()
 
 
-def _present_batches(spark: SparkSession, cfg: Config, datasets: list[Dataset]) -> set[str]:
+def _present_batches(
+    spark: SparkSession, cfg: Config, datasets: list[Dataset], run: _Run
+) -> set[str]:
     """Batch ids whose rows are in these datasets now (the tables are the truth, not the catalog).
 
-    Memoised per dataset table version, so one build reads each table's batch ids once.
+    Read once per dataset per build.
     """
     lake = lk.Lake(cfg.lake_root)
     out: set[str] = set()
     for d in datasets:
-        path = lake.dataset_path(d.name)
-        version = lk.delta_version(spark, path)
-        if version is None:
-            continue
-        key = (path, version)
-        if key not in _BATCH_IDS:
-            rows = spark.read.format("delta").load(path).select("_batch_id").distinct().collect()
-            _BATCH_IDS[key] = frozenset(r[0] for r in rows)
-        out.update(_BATCH_IDS[key])
+        if d.name not in run.present:
+            path = lake.dataset_path(d.name)
+            ids: frozenset[str] = frozenset()
+            if lk.is_delta(spark, path):
+                rows = spark.read.format("delta").load(path).select("_batch_id").distinct()
+                ids = frozenset(r[0] for r in rows.collect())
+            run.present[d.name] = ids
+        out.update(run.present[d.name])
     return out
-
-
-_BATCH_IDS: dict[tuple[str, int], frozenset[str]] = {}
 
 
 @dataclass
@@ -462,7 +479,7 @@ def _drop_errors(dropped: DataFrame, cap: int, now: Any) -> DataFrame:
 
 
 def build_graph(
-    spark: SparkSession, cfg: Config, *, build_id: str, force_full: bool = False
+    spark: SparkSession, cfg: Config, run: _Run, *, force_full: bool = False
 ) -> dict[str, Any]:
     """Update ``identity_graph`` from the datasets; returns the graph part of the summary."""
     from delta.tables import DeltaTable
@@ -474,8 +491,9 @@ def build_graph(
     guard = cfg.profiles.guardrails
     started = lk.utc_now()
     fingerprint = _graph_fingerprint(cfg)
-    present = _present_batches(spark, cfg, identity_datasets(cfg))
-    scope = _scope(_last_build(spark, lake, GRAPH_TARGET), present, fingerprint, force_full)
+    build_id = run.build_id
+    present = _present_batches(spark, cfg, identity_datasets(cfg), run)
+    scope = _scope(run.last.get(GRAPH_TARGET), present, fingerprint, force_full)
     gpath, lpath = graph_path(lake), lake.system_path("identity_links")
     summary: dict[str, Any] = {"mode": scope.mode, "reason": scope.reason}
     if scope.mode == "unchanged" and lk.is_delta(spark, gpath):
@@ -579,14 +597,20 @@ def build_graph(
             f"internal error: {in_scope} identities in scope but {placed} placed in profiles; "
             "nothing was written; report this as a bug with the build log"
         )
-    dropped_links = links.join(dropped, ["src", "dst"], "left_semi").localCheckpoint()
-    link_rows = links.join(
-        dropped.withColumn("status", F.lit("dropped")), ["src", "dst"], "left"
-    ).select(
-        *[c for c in new_links.columns],
-        F.coalesce("status", F.lit("kept")).alias("status"),
-        F.lit(build_id).alias("build_id"),
+    link_rows = (
+        links.join(dropped.withColumn("status", F.lit("dropped")), ["src", "dst"], "left")
+        .select(
+            *[c for c in new_links.columns],
+            F.coalesce("status", F.lit("kept")).alias("status"),
+            F.lit(build_id).alias("build_id"),
+        )
+        .localCheckpoint()
     )
+    dropped_links = link_rows.where("status = 'dropped'")
+    link_stats = link_rows.agg(
+        F.count(F.lit(1)).alias("links"),
+        F.sum(F.when(F.col("status") == "dropped", 1).otherwise(0)).alias("dropped"),
+    ).collect()[0]
 
     # merges: an old profile id that no longer exists went into the new id of its identities
     merges = (
@@ -673,9 +697,9 @@ def build_graph(
             "recordsRead": counts["records"],
             "identitiesInScope": stats["identities"],
             "profilesInScope": stats["profiles"],
-            "linksInScope": links.count(),
+            "linksInScope": int(link_stats["links"]),
             "guardrails": {
-                "linksDroppedGraphOverCap": dropped_links.count(),
+                "linksDroppedGraphOverCap": int(link_stats["dropped"] or 0),
                 "recordsOverIdentityCap": int(counts["over_cap"] or 0),
                 "valuesTooLong": int(counts["too_long"] or 0),
             },
@@ -683,9 +707,7 @@ def build_graph(
             "deltaVersion": lk.delta_version(spark, gpath),
         }
     )
-    _record_build(
-        spark,
-        lake,
+    run.builds.append(
         {
             "build_id": build_id,
             "target": GRAPH_TARGET,
@@ -885,8 +907,8 @@ def build_policy(
     spark: SparkSession,
     cfg: Config,
     name: str,
+    run: _Run,
     *,
-    build_id: str,
     force_full: bool = False,
 ) -> dict[str, Any]:
     """Write ``profiles/<name>`` for one policy; returns its part of the summary."""
@@ -902,9 +924,10 @@ def build_policy(
     stitched = policy.identity_graph == "stitched"
     fingerprint = _policy_fingerprint(cfg, policy, datasets)
     watched = identity_datasets(cfg) if stitched else datasets
-    present = _present_batches(spark, cfg, watched)
+    build_id = run.build_id
+    present = _present_batches(spark, cfg, watched, run)
     ppath = profiles_path(lake, name)
-    scope = _scope(_last_build(spark, lake, target), present, fingerprint, force_full)
+    scope = _scope(run.last.get(target), present, fingerprint, force_full)
     summary: dict[str, Any] = {"policy": name, "mode": scope.mode, "reason": scope.reason}
     if scope.mode == "unchanged" and lk.is_delta(spark, ppath):
         summary["deltaVersion"] = lk.delta_version(spark, ppath)
@@ -1014,9 +1037,7 @@ def build_policy(
             m.execute()
     version = lk.delta_version(spark, ppath)
     summary.update({"profilesWritten": rows.count(), "deltaVersion": version})
-    _record_build(
-        spark,
-        lake,
+    run.builds.append(
         {
             "build_id": build_id,
             "target": target,
@@ -1038,24 +1059,20 @@ def build_policy(
 
 
 def _event(
-    spark: SparkSession,
-    cfg: Config,
+    run: _Run,
     kind: str,
     status: str,
-    build_id: str,
     target: str,
     started: Any,
     count: int = 0,
     error: str | None = None,
 ) -> None:
     suffix = {"success": "success", "failed": "failure"}[status]
-    lk.emit_event(
-        spark,
-        lk.Lake(cfg.lake_root),
+    run.events.append(
         {
-            "event_id": f"{build_id}:{target}:{suffix}",
+            "event_id": f"{run.build_id}:{target}:{suffix}",
             "event_type": f"{kind}_load_{suffix}",
-            "batch_id": build_id,
+            "batch_id": run.build_id,
             "dataset": target,
             "status": status,
             "input_format": None,
@@ -1065,7 +1082,7 @@ def _event(
             "failed_count": 0,
             "error_summary": {"PROFILE_BUILD_FAILED": 1} if error else {},
             "emitted_at": lk.utc_now(),
-        },
+        }
     )
 
 
@@ -1075,7 +1092,6 @@ def build(
     policy: str | None = None,
     *,
     force_full: bool = False,
-    all_policies: bool | None = None,
 ) -> dict[str, Any]:
     """Update the identity graph, then the profiles of one policy (or of every policy).
 
@@ -1092,36 +1108,41 @@ def build(
     t0 = time.monotonic()
     build_id = f"pb{lk.utc_now():%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
     names = [_policy(cfg, policy)[0]] if policy else list(cfg.profiles.policies)
+    lake = lk.Lake(cfg.lake_root)
+    run = _Run(build_id, _last_builds(spark, lake))
     out: dict[str, Any] = {"buildId": build_id, "policies": {}}
     needs_graph = any(cfg.profiles.policies[n].identity_graph == "stitched" for n in names)
     steps: list[tuple[str, str]] = ([("ig", GRAPH_TARGET)] if needs_graph else []) + [
         ("ps", f"profiles/{n}") for n in names
     ]
-    for kind, target in steps:
-        started = lk.utc_now()
-        try:
-            if kind == "ig":
-                part = build_graph(spark, cfg, build_id=build_id, force_full=force_full)
-                out["identityGraph"] = part
-                count = int(part.get("identitiesInScope") or 0)
-            else:
-                name = target.split("/", 1)[1]
-                part = build_policy(spark, cfg, name, build_id=build_id, force_full=force_full)
-                out["policies"][name] = part
-                count = int(part.get("profilesWritten") or 0)
-        except LakeportError as exc:
-            _event(spark, cfg, kind, "failed", build_id, target, started, error=exc.message)
-            raise
-        except Exception as exc:
-            from jobs.storage.fs import jvm_message
+    try:
+        for kind, target in steps:
+            started = lk.utc_now()
+            try:
+                if kind == "ig":
+                    part = build_graph(spark, cfg, run, force_full=force_full)
+                    out["identityGraph"] = part
+                    count = int(part.get("identitiesInScope") or 0)
+                else:
+                    name = target.split("/", 1)[1]
+                    part = build_policy(spark, cfg, name, run, force_full=force_full)
+                    out["policies"][name] = part
+                    count = int(part.get("profilesWritten") or 0)
+            except LakeportError as exc:
+                _event(run, kind, "failed", target, started, error=exc.message)
+                raise
+            except Exception as exc:
+                from jobs.storage.fs import jvm_message
 
-            message = jvm_message(exc)
-            _event(spark, cfg, kind, "failed", build_id, target, started, error=message)
-            raise ProfileBuildError(
-                f"building {target} failed: {message}; the previous tables are unchanged "
-                "(each table is written in one Delta commit); fix the cause and re-run"
-            ) from exc
-        _event(spark, cfg, kind, "success", build_id, target, started, count=count)
+                message = jvm_message(exc)
+                _event(run, kind, "failed", target, started, error=message)
+                raise ProfileBuildError(
+                    f"building {target} failed: {message}; the previous tables are unchanged "
+                    "(each table is written in one Delta commit); fix the cause and re-run"
+                ) from exc
+            _event(run, kind, "success", target, started, count=count)
+    finally:
+        _flush(spark, lake, run)  # what finished is recorded even when a later step failed
     out["durationSeconds"] = round(time.monotonic() - t0, 2)
     return out
 

@@ -164,9 +164,9 @@ def test_validate_broken_config_exits_2_with_one_line_per_problem(project):
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert lines == [
-        f"{cfg}: datasets.products.format: 'xml' is not allowed; use one of 'json', 'csv' or 'parquet'",
+        f"{cfg}: datasets.products.format: 'xml' is not allowed; use one of 'json', 'csv', 'parquet' or 'aam'",
         f"{cfg}: datasets.purchases.colour: unknown key; allowed keys: description, diagnostics, format, "
-        "mapping, options, partial_ingestion, schema, schema_evolution",
+        "last_updated, mapping, options, partial_ingestion, schema, schema_evolution",
     ]
 
 
