@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.lakeport-installed
 JARS   := build/jars/.ready
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast bench dist lint clean
+.PHONY: setup demo test test-fast bench bench-profiles dist lint clean
 
 setup: $(STAMP) $(JARS)
 
@@ -34,6 +34,10 @@ test-fast: setup
 
 bench: setup dist
 	$(PY) bench/run.py
+	$(PY) bench/profiles_bench.py
+
+bench-profiles: setup
+	$(PY) bench/profiles_bench.py
 
 dist: $(STAMP)
 	$(PY) scripts/build_dist.py
