@@ -124,8 +124,12 @@ def phase_cc(out: str, engine: str) -> dict[str, Any]:
     if engine == "lakeport":
         edges = spark.read.parquet(f"{out}/links.parquet")
         comps = connected_components(spark, edges)
-        stats = comps.agg({"component": "approx_count_distinct", "node": "count"}).first()
-        components, nodes = int(stats[0]), int(stats[1])
+        from pyspark.sql import functions as F
+
+        stats = comps.agg(
+            F.approx_count_distinct("component").alias("components"), F.count("node").alias("nodes")
+        ).collect()[0]
+        components, nodes = int(stats["components"]), int(stats["nodes"])
     else:
         jvm = spark._jvm
         storage = jvm.org.apache.spark.storage.StorageLevel.MEMORY_AND_DISK()

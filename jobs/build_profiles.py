@@ -166,6 +166,19 @@ def _policy_fingerprint(cfg: Config, policy: MergePolicy, datasets: list[Dataset
     )
 
 
+def _create(df: DataFrame, path: str, *, change_feed: bool = False) -> None:
+    """Create a table that later builds MERGE into.
+
+    Deletion vectors let a MERGE that changes a few hundred scattered rows mark them deleted
+    instead of rewriting every data file that holds one, which is what keeps incremental builds
+    cheap; the profile tables also keep a change feed for incremental exports.
+    """
+    writer = df.write.format("delta").option("delta.enableDeletionVectors", "true")
+    if change_feed:
+        writer = writer.option("delta.enableChangeDataFeed", "true")
+    writer.mode("overwrite").save(path)
+
+
 def _read(spark: SparkSession, path: str, ddl: str) -> DataFrame:
     return lk.read_table(spark, path, ddl)
 
@@ -633,7 +646,7 @@ def build_graph(
         "t.profile_id <> s.profile_id OR t.graph_id <> s.graph_id OR t.graph_size <> s.graph_size"
     )
     if not lk.is_delta(spark, gpath):
-        lk.append_rows(new_graph, gpath)
+        _create(new_graph, gpath)
     else:
         m = (
             DeltaTable.forPath(spark, gpath)
@@ -646,7 +659,7 @@ def build_graph(
             m = m.whenNotMatchedBySourceDelete()
         m.execute()
     if not lk.is_delta(spark, lpath):
-        lk.append_rows(link_rows, lpath)
+        _create(link_rows, lpath)
     else:
         m = (
             DeltaTable.forPath(spark, lpath)
@@ -994,12 +1007,7 @@ def build_policy(
     rows = _profile_rows(merged, identities, leaves, build_id, now).localCheckpoint()
 
     if not lk.is_delta(spark, ppath):
-        (
-            rows.write.format("delta")
-            .option("delta.enableChangeDataFeed", "true")
-            .mode("overwrite")
-            .save(ppath)
-        )
+        _create(rows, ppath, change_feed=True)
     else:
         existing_schema = spark.read.format("delta").load(ppath).schema
         if [f.simpleString() for f in existing_schema] != [f.simpleString() for f in rows.schema]:
