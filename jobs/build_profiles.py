@@ -193,6 +193,24 @@ class _Run:
     builds: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
 
+    def record(
+        self, target: str, scope: _Scope, fingerprint: str, started: Any, summary: dict[str, Any]
+    ) -> None:
+        """Remember a finished target: what it covered, for the next build to compare against."""
+        self.builds.append(
+            {
+                "build_id": self.build_id,
+                "target": target,
+                "mode": scope.mode,
+                "batches": sorted(scope.batches),
+                "fingerprint": fingerprint,
+                "started_at": started,
+                "completed_at": lk.utc_now(),
+                "status": "success",
+                "summary": json.dumps(summary, default=str),
+            }
+        )
+
 
 def _last_builds(spark: SparkSession, lake: lk.Lake) -> dict[str, dict[str, Any]]:
     """The latest successful build row of every target (one small read)."""
@@ -720,19 +738,7 @@ def build_graph(
             "deltaVersion": lk.delta_version(spark, gpath),
         }
     )
-    run.builds.append(
-        {
-            "build_id": build_id,
-            "target": GRAPH_TARGET,
-            "mode": scope.mode,
-            "batches": sorted(scope.batches),
-            "fingerprint": fingerprint,
-            "started_at": started,
-            "completed_at": lk.utc_now(),
-            "status": "success",
-            "summary": json.dumps(summary, default=str),
-        },
-    )
+    run.record(GRAPH_TARGET, scope, fingerprint, started, summary)
     return summary
 
 
@@ -1045,19 +1051,7 @@ def build_policy(
             m.execute()
     version = lk.delta_version(spark, ppath)
     summary.update({"profilesWritten": rows.count(), "deltaVersion": version})
-    run.builds.append(
-        {
-            "build_id": build_id,
-            "target": target,
-            "mode": scope.mode,
-            "batches": sorted(scope.batches),
-            "fingerprint": fingerprint,
-            "started_at": started,
-            "completed_at": lk.utc_now(),
-            "status": "success",
-            "summary": json.dumps(summary, default=str),
-        },
-    )
+    run.record(target, scope, fingerprint, started, summary)
     return summary
 
 

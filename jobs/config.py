@@ -1249,7 +1249,9 @@ def load_config(
         if ds.format == "aam":
             from jobs.storage.aam import traits_schema
 
-            datasets[name] = Dataset(name, ds, traits_schema(), MappingSpec(auto=True), cfg_path, None)
+            datasets[name] = Dataset(
+                name, ds, traits_schema(), MappingSpec(auto=True), cfg_path, None
+            )
             continue
         schema_name = ds.schema_name or name
         schema_file = schemas_dir / f"{schema_name}.yaml"
@@ -1355,8 +1357,14 @@ def _source_problems(cfg_path: Path, top: LakeportFile) -> list[str]:
         allowed = _FORMAT_OPTIONS.get(fmt, set())
         for key in ReaderOptions.model_fields:
             if key in src.options.model_fields_set and key not in allowed:
-                takes = f"{fmt} takes {', '.join(sorted(allowed))}" if allowed else f"{fmt} takes no options"
-                problems.append(f"{at}.options.{key}: does not apply to format {fmt}; remove it ({takes})")
+                takes = (
+                    f"{fmt} takes {', '.join(sorted(allowed))}"
+                    if allowed
+                    else f"{fmt} takes no options"
+                )
+                problems.append(
+                    f"{at}.options.{key}: does not apply to format {fmt}; remove it ({takes})"
+                )
     return problems
 
 

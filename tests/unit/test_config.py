@@ -408,7 +408,9 @@ CORPUS = [
     Broken(
         "empty-config",
         [(LP, None, "")],
-        [f"{{p}}/{LP}: the file is empty; add its keys (datasets, events, lake, profiles, sources, spark)"],
+        [
+            f"{{p}}/{LP}: the file is empty; add its keys (datasets, events, lake, profiles, sources, spark)"
+        ],
     ),
     # ---- schemas ------------------------------------------------------------------------
     Broken(
@@ -1022,7 +1024,9 @@ def test_config_path_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_cli_validate_repo_config(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["validate", "--config", str(CONFIG)]) == 0
     out, err = capsys.readouterr()
-    assert out == f"{CONFIG}: valid (5 datasets: loyalty, crm, products, purchases, partner_traits)\n"
+    assert (
+        out == f"{CONFIG}: valid (5 datasets: loyalty, crm, products, purchases, partner_traits)\n"
+    )
     assert err == ""
 
 
