@@ -543,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(getattr(args, "target", None), str):  # export targets, like input files
         args.target = _local_paths([args.target])[0]
     try:
+        _check_names(args)  # before Spark starts: a bad id never reaches a path
         with progress.progress(progress.wanted(args)):
             return int(args.func(args))
     except ConfigError as exc:
@@ -557,6 +558,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lakeport: interrupted", file=sys.stderr)
         return 130
+
+
+def _check_names(args: argparse.Namespace) -> None:
+    """Every batch id on the command line (``--batch-id``, ``ID``, ``--replace``) is a valid name."""
+    from jobs.names import check_batch_id
+
+    if getattr(args, "batch_id", None) is not None:
+        check_batch_id(args.batch_id)
+    for replaced in getattr(args, "replace", None) or []:
+        check_batch_id(replaced)
 
 
 def _json_error(args: argparse.Namespace, exc: LakeportError, **extra: Any) -> None:

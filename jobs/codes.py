@@ -90,6 +90,11 @@ ROW_CODES: dict[str, tuple[str, str]] = {
 
 BATCH_CODES: dict[str, tuple[str, str]] = {
     "BATCH_FILE_NOT_FOUND": ("an input file or glob matches nothing", "check the path"),
+    "BATCH_FILE_NOT_REGULAR": (
+        "an input file is a symbolic link (refused unless the dataset sets allow_links: true), "
+        "a FIFO, a socket or a device",
+        "give the regular file itself",
+    ),
     "BATCH_PERMISSION_DENIED": (
         "an input file cannot be read by lakeport's user",
         "grant read access",
@@ -177,6 +182,11 @@ BATCH_CODES: dict[str, tuple[str, str]] = {
         "Spark failed while reading the source or writing the export; nothing was published "
         "(exit code 1)",
         "read the Spark log on stderr, then re-run the same command",
+    ),
+    "INVALID_NAME": (
+        "a batch id (or another name that becomes a path) has characters or a length that is "
+        "not allowed, e.g. '../datasets' (exit code 2)",
+        "use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit",
     ),
     "USAGE": (
         "the command line asks for something impossible (exit code 2)",

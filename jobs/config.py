@@ -488,6 +488,7 @@ class DatasetConfig(_Strict):
     schema_evolution: Literal["strict", "add_columns"] = "strict"
     partial_ingestion: PartialIngestion = Field(default_factory=PartialIngestion)
     diagnostics: bool = True
+    allow_links: bool = False
     description: str | None = None
     last_updated: str | None = Field(default=None, min_length=1)
 

@@ -39,6 +39,13 @@ class UsageError(LakeportError):
         super().__init__(message, code="USAGE")
 
 
+class InvalidNameError(UsageError):
+    """A name that becomes a path (batch id, source, policy, export time) is not allowed."""
+
+    def __init__(self, message: str) -> None:
+        LakeportError.__init__(self, message, code="INVALID_NAME")
+
+
 class SetupError(LakeportError):
     """The environment is not ready: Java missing, Delta jars absent, Spark failed to start."""
 

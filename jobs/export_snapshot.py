@@ -540,7 +540,7 @@ def _write_export(
     removed_info = None
     if removed_part is not None:
         _rename(spark, removed_part[0].path, f"{tmp}/{REMOVED_IDS}")
-        fs.delete(spark, f"{tmp}/_removed_tmp")
+        fs.delete(spark, f"{tmp}/_removed_tmp", within=tmp)
         removed_info = {
             "file": REMOVED_IDS,
             "key": PROFILE_KEY,
@@ -572,7 +572,7 @@ def _write_export(
     fs.write_text(spark, f"{tmp}/{MANIFEST}", json.dumps(manifest, indent=2) + "\n")
     _crash_point("after_manifest")
     if fs.exists(spark, final):  # an incomplete directory published since the clean-up above
-        fs.delete(spark, final)
+        fs.delete(spark, final, within=base)
     _rename(spark, tmp, final)
     _crash_point("after_publish")
     fs.write_text(spark, f"{final}/{SUCCESS}", "")
@@ -770,10 +770,10 @@ def _clean_leftovers(spark: SparkSession, base: str, final: str, when: str) -> N
     ``exportTime=T`` directory without ``_SUCCESS``."""
     for leftover in _glob_dirs(spark, f"{base}/_tmp_exportTime={when}_*"):
         log.warning("removing %s, left by an interrupted export", leftover)
-        fs.delete(spark, leftover)
+        fs.delete(spark, leftover, within=base)
     if fs.exists(spark, final) and not fs.exists(spark, f"{final}/{SUCCESS}"):
         log.warning("removing %s: published without _SUCCESS by an interrupted export", final)
-        fs.delete(spark, final)
+        fs.delete(spark, final, within=base)
 
 
 def _previous_export(

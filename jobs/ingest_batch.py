@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from jobs.config import Config, Dataset, PartialIngestion, ReaderOptions
 from jobs.errors import BatchError, BatchStateError, LakeportError, UsageError
+from jobs.names import check_batch_id
 from jobs.storage import fs, readers
 from jobs.storage import lake as lk
 from jobs.transforms.mapping import apply_mapping, resolve_mapping
@@ -75,9 +76,10 @@ def create_batch(
         >>> b = create_batch(spark, cfg, "loyalty")
         >>> upload(spark, cfg, b["batch_id"], ["loyalty.jsonl"]); complete(spark, cfg, b["batch_id"])
     """
+    batch_id = check_batch_id(batch_id) if batch_id is not None else new_batch_id()
+    replace = [check_batch_id(b) for b in replace or []]
     ds = cfg.dataset(dataset)
     lake = lk.Lake(cfg.lake_root)
-    batch_id = batch_id or new_batch_id()
     fmt = input_format or ds.config.format
     if fmt != ds.config.format:
         raise UsageError(
@@ -117,6 +119,7 @@ def upload(spark: SparkSession, cfg: Config, batch_id: str, files: list[str]) ->
         BatchStateError: the batch is not ``loading``.
         BatchError: a file does not exist (BATCH_FILE_NOT_FOUND).
     """
+    check_batch_id(batch_id)
     lake = lk.Lake(cfg.lake_root)
     row = lk.get_batch(spark, lake, batch_id)
     if row["status"] != "loading":
@@ -124,7 +127,9 @@ def upload(spark: SparkSession, cfg: Config, batch_id: str, files: list[str]) ->
             f"batch {batch_id} is {row['status']}; files can only be uploaded into a "
             "loading batch. Create a new batch."
         )
-    found = _list(spark, files, batch_id)
+    found = _list(
+        spark, files, batch_id, allow_links=cfg.dataset(row["dataset"]).config.allow_links
+    )
     staged = list(row["files"] or [])
     for f in found:
         name = f.path.rstrip("/").split("/")[-1]
@@ -137,6 +142,7 @@ def upload(spark: SparkSession, cfg: Config, batch_id: str, files: list[str]) ->
 
 def abort(spark: SparkSession, cfg: Config, batch_id: str) -> dict[str, Any]:
     """Abort an open batch; its staged files are deleted and nothing is ingested."""
+    check_batch_id(batch_id)
     lake = lk.Lake(cfg.lake_root)
     row = lk.get_batch(spark, lake, batch_id)
     if row["status"] == "aborted":
@@ -145,7 +151,7 @@ def abort(spark: SparkSession, cfg: Config, batch_id: str) -> dict[str, Any]:
         raise BatchStateError(
             f"batch {batch_id} is {row['status']}; only a loading batch can be aborted"
         )
-    fs.delete(spark, lake.staging_path(batch_id))
+    fs.delete(spark, lake.staging_path(batch_id), within=lake.staging_root())
     lk.record_batch(spark, lake, {**row, "status": "aborted", "completed_at": lk.utc_now()})
     return lk.batch_summary(lk.get_batch(spark, lake, batch_id))
 
@@ -157,6 +163,7 @@ def complete(spark: SparkSession, cfg: Config, batch_id: str) -> dict[str, Any]:
         BatchStateError: the batch was aborted.
         BatchError: the batch failed (the catalog says why; the dataset is unchanged).
     """
+    check_batch_id(batch_id)
     lake = lk.Lake(cfg.lake_root)
     row = lk.get_batch(spark, lake, batch_id)
     if row["status"] == "success":
@@ -186,6 +193,9 @@ def ingest(
     Re-running with the same ``batch_id`` never duplicates rows: a successful batch is returned as
     it is, a failed one is processed again.
     """
+    if batch_id is not None:
+        check_batch_id(batch_id)
+    replace = [check_batch_id(b) for b in replace or []]
     lake = lk.Lake(cfg.lake_root)
     if batch_id:
         try:
@@ -210,7 +220,7 @@ def ingest(
         "options": json.dumps({"options": options or {}, "partial": partial or {}}),
     }
     try:
-        found = _list(spark, files, batch_id)
+        found = _list(spark, files, batch_id, allow_links=ds.config.allow_links)
     except BatchError as exc:
         _fail(spark, cfg, row, exc, started=lk.utc_now())
         raise
@@ -218,7 +228,9 @@ def ingest(
     return _process(spark, cfg, {**row, "files": [f.path for f in found]})
 
 
-def _list(spark: SparkSession, files: list[str], batch_id: str) -> list[fs.FileInfo]:
+def _list(
+    spark: SparkSession, files: list[str], batch_id: str, *, allow_links: bool = False
+) -> list[fs.FileInfo]:
     found = []
     for pattern in files:
         try:
@@ -241,6 +253,20 @@ def _list(spark: SparkSession, files: list[str], batch_id: str) -> list[fs.FileI
     if not found:
         raise BatchError(
             "no input files; give at least one file", code="BATCH_FILE_NOT_FOUND", batch_id=batch_id
+        )
+    for f in found:
+        kind = fs.special_kind(f.path)
+        if kind is None or (kind == "symbolic link" and allow_links):
+            continue
+        advice = (
+            "give the file it points to, or set allow_links: true for the dataset"
+            if kind == "symbolic link"
+            else "give a regular file (copy the data out of it first)"
+        )
+        raise BatchError(
+            f"{f.path}: is a {kind}, not a regular file; {advice}",
+            code="BATCH_FILE_NOT_REGULAR",
+            batch_id=batch_id,
         )
     return found
 
@@ -672,6 +698,7 @@ def batch_errors(
     """The failed records of a batch, ordered by file and line; optionally one error code only."""
     from pyspark.sql import functions as F
 
+    check_batch_id(batch_id)
     lake = lk.Lake(cfg.lake_root)
     lk.get_batch(spark, lake, batch_id)  # NotFoundError for an unknown batch
     df = lk.read_table(spark, lake.system_path("errors"), lk.ERRORS_DDL).where(

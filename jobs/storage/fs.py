@@ -43,6 +43,35 @@ def qualify(spark: SparkSession, path: str) -> str:
     return str(fs.makeQualified(jpath).toString())
 
 
+def special_kind(path: str) -> str | None:
+    """What a local file is when it is not a regular file (``symbolic link``, ``FIFO``, ...).
+
+    None for a regular local file and for every non-local URI (object stores hold no links or
+    pipes). A FIFO would hang the reader, a link would read whatever it points to.
+    """
+    import os
+    import stat
+    from urllib.parse import urlsplit
+
+    u = urlsplit(path)
+    if u.scheme not in ("", "file"):
+        return None
+    try:
+        mode = os.lstat(u.path).st_mode
+    except OSError:
+        return None  # gone or unreadable: the reader reports it with its own code
+    for test, kind in (
+        (stat.S_ISLNK, "symbolic link"),
+        (stat.S_ISFIFO, "FIFO (named pipe)"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISCHR, "character device"),
+        (stat.S_ISBLK, "block device"),
+    ):
+        if test(mode):
+            return kind
+    return None
+
+
 def exists(spark: SparkSession, path: str) -> bool:
     jpath, fs = _path(spark, path)
     return bool(fs.exists(jpath))
@@ -127,8 +156,39 @@ def copy(spark: SparkSession, src: str, dst: str) -> None:
         raise OSError(f"copy {src} -> {dst} failed")
 
 
-def delete(spark: SparkSession, path: str, *, recursive: bool = True) -> None:
-    jpath, fs = _path(spark, path)
+def inside(path: str, owner: str) -> bool:
+    """True when ``path`` lies strictly below the directory ``owner`` (both already qualified).
+
+    Both are normalised (``.`` and ``..`` segments resolved) before the prefix test, so
+    ``<owner>/../datasets`` and ``<owner>/.`` are not inside ``<owner>``.
+    """
+    import posixpath
+    from urllib.parse import urlsplit
+
+    def parts(p: str) -> tuple[str, str, str]:
+        u = urlsplit(p)
+        return u.scheme, u.netloc, posixpath.normpath(u.path or "/")
+
+    scheme, host, below = parts(path)
+    o_scheme, o_host, top = parts(owner)
+    if (scheme, host) != (o_scheme, o_host) or below == top:
+        return False
+    return below.startswith(top.rstrip("/") + "/")
+
+
+def delete(spark: SparkSession, path: str, *, within: str, recursive: bool = True) -> None:
+    """Delete ``path``, which must lie strictly below the directory ``within`` that owns it.
+
+    The one way lakeport deletes files: a path built from a bad name (``staging/..``) is
+    refused instead of deleting what its parent holds.
+
+    Raises:
+        ValueError: ``path`` is not strictly inside ``within``.
+    """
+    full, owner = qualify(spark, path), qualify(spark, within)
+    if not inside(full, owner):
+        raise ValueError(f"refusing to delete {full}: it is not inside {owner}")
+    jpath, fs = _path(spark, full)
     fs.delete(jpath, recursive)
 
 

@@ -76,8 +76,14 @@ class Lake:
     def system_path(self, table: str) -> str:
         return self._join("system", table)
 
+    def staging_root(self) -> str:
+        return self._join("staging")
+
     def staging_path(self, batch_id: str) -> str:
-        return self._join("staging", batch_id)
+        """``<root>/staging/<batch_id>``; the id is checked first (never ``..`` or ``a/b``)."""
+        from jobs.names import check_batch_id
+
+        return self._join("staging", check_batch_id(batch_id))
 
 
 def is_delta(spark: SparkSession, path: str) -> bool:

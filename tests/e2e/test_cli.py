@@ -165,7 +165,7 @@ def test_validate_broken_config_exits_2_with_one_line_per_problem(project):
     lines = proc.stderr.strip().splitlines()
     assert lines == [
         f"{cfg}: datasets.products.format: 'xml' is not allowed; use one of 'json', 'csv', 'parquet' or 'aam'",
-        f"{cfg}: datasets.purchases.colour: unknown key; allowed keys: description, diagnostics, format, "
+        f"{cfg}: datasets.purchases.colour: unknown key; allowed keys: allow_links, description, diagnostics, format, "
         "last_updated, mapping, options, partial_ingestion, schema, schema_evolution",
     ]
 

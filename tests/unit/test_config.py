@@ -255,14 +255,14 @@ CORPUS = [
         [(LP, "    format: csv", "    formt: csv")],
         [
             f"{{p}}/{LP}: datasets.products.formt: unknown key; did you mean 'format'? (allowed keys: "
-            "description, diagnostics, format, last_updated, mapping, options, partial_ingestion, schema, schema_evolution)"
+            "allow_links, description, diagnostics, format, last_updated, mapping, options, partial_ingestion, schema, schema_evolution)"
         ],
     ),
     Broken(
         "unknown-key-without-suggestion",
         [(LP, "  purchases:\n", "  purchases:\n    colour: red\n")],
         [
-            f"{{p}}/{LP}: datasets.purchases.colour: unknown key; allowed keys: description, diagnostics, "
+            f"{{p}}/{LP}: datasets.purchases.colour: unknown key; allowed keys: allow_links, description, diagnostics, "
             "format, last_updated, mapping, options, partial_ingestion, schema, schema_evolution"
         ],
     ),
