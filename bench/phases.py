@@ -2,7 +2,7 @@
 
 Per run, on the clean input:
 
-1. ``jobs.ingest_batch.ingest`` with its steps wrapped in timers (in this process only; no file in
+1. ``lakeport.ingest_batch.ingest`` with its steps wrapped in timers (in this process only; no file in
    ``jobs/`` changes): catalog rows, file listing, ``validated_frame`` (checks, JSON key discovery
    on a 1,000-line sample, mapping), the dataset commit, the event. What is left of the total is
    the persisted pipeline's evaluation: read, parse, map, validate, cache, count. Every Spark job
@@ -78,10 +78,10 @@ class StepTimer:
 
 
 def _instrumented_ingest(ctx: Any, config: Path, path: Path, label: str) -> dict[str, Any]:
-    from jobs import ingest_batch as ib
-    from jobs.config import load_config
-    from jobs.storage import fs, readers
-    from jobs.storage import lake as lk
+    from lakeport import ingest_batch as ib
+    from lakeport.config import load_config
+    from lakeport.storage import fs, readers
+    from lakeport.storage import lake as lk
 
     spark = ctx.spark
     timer = StepTimer(spark)
@@ -150,10 +150,10 @@ def _pipeline_pieces(ctx: Any, config: Path, path: Path) -> dict[str, float]:
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
-    from jobs import ingest_batch as ib
-    from jobs.config import load_config
-    from jobs.storage import fs, readers
-    from jobs.transforms.mapping import resolve_mapping
+    from lakeport import ingest_batch as ib
+    from lakeport.config import load_config
+    from lakeport.storage import fs, readers
+    from lakeport.transforms.mapping import resolve_mapping
 
     spark = ctx.spark
     cfg = load_config(config, lake_root=str(ctx.fresh("pieces")))
@@ -208,9 +208,9 @@ def _columns_and_plan(ctx: Any, config: Path, path: Path, lines: int) -> dict[st
     the first ``lines`` lines; and how often costly functions occur in the optimized plan."""
     import datafiles
 
-    from jobs import ingest_batch as ib
-    from jobs.config import load_config
-    from jobs.storage import fs
+    from lakeport import ingest_batch as ib
+    from lakeport.config import load_config
+    from lakeport.storage import fs
 
     spark = ctx.spark
     head = datafiles.head_lines(ctx.data_dir, path, lines)

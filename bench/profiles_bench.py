@@ -54,8 +54,8 @@ def log(msg: str) -> None:
 
 
 def _spark(lake: str | None = None) -> Any:
-    from jobs.config import load_config
-    from jobs.session import get_spark
+    from lakeport.config import load_config
+    from lakeport.session import get_spark
 
     cfg = load_config(REPO / "conf" / "lakeport.yaml", lake_root=lake or "/tmp/unused-lake")
     return get_spark(
@@ -117,7 +117,7 @@ def gen_links(spark: Any, links: int, out: str) -> int:
 
 def phase_cc(out: str, engine: str) -> dict[str, Any]:
     spark = _spark()
-    from jobs.profiles.graph import connected_components
+    from lakeport.profiles.graph import connected_components
 
     spark.sparkContext.setCheckpointDir(f"{out}/ckpt")
     t0 = time.monotonic()
@@ -207,9 +207,9 @@ def _people_rows(spark: Any, people: int, start: int, batch: str, at: str) -> An
 
 
 def phase_build(out: str, links: int, step: str) -> dict[str, Any]:
-    from jobs import build_profiles
-    from jobs.config import load_config
-    from jobs.storage import lake as lk
+    from lakeport import build_profiles
+    from lakeport.config import load_config
+    from lakeport.storage import lake as lk
 
     lake = f"{out}/lake"
     spark = _spark(lake)

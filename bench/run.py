@@ -6,7 +6,7 @@ Usage (from the repository root; ``make bench`` runs the first form)::
 
 Benches (see bench/README.md):
 
-``ingest_vs_bare``          bare ``spark.read.json -> delta`` vs ``jobs.ingest_batch.ingest`` on a
+``ingest_vs_bare``          bare ``spark.read.json -> delta`` vs ``lakeport.ingest_batch.ingest`` on a
                             clean 1M-record purchases file (target: median ratio <= 1.3)
 ``bad_rows_cost``           lakeport ingest of the same file with 1 % bad rows vs the clean one
                             (target: median ratio <= 1.15)
@@ -154,9 +154,9 @@ class Context:
     def lakeport(
         self, path: Path, label: str, expect_failed: int = 0, rows: int | None = None
     ) -> tuple[float, dict[str, Any]]:
-        """``jobs.ingest_batch.ingest`` of ``path`` into a fresh lake; returns seconds and the result."""
-        from jobs.config import load_config
-        from jobs.ingest_batch import ingest
+        """``lakeport.ingest_batch.ingest`` of ``path`` into a fresh lake; returns seconds and the result."""
+        from lakeport.config import load_config
+        from lakeport.ingest_batch import ingest
 
         root = self.fresh(label)
         cfg = load_config(CONFIG, lake_root=str(root))
@@ -333,7 +333,7 @@ def bench_datetime(ctx: Context) -> dict[str, Any]:
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    from jobs.transforms.convert import parse_datetime
+    from lakeport.transforms.convert import parse_datetime
 
     spark, n = ctx.spark, ctx.args.rows
 
@@ -631,8 +631,8 @@ def main(argv: list[str] | None = None) -> int:
         f"load {load_start}"
     )
 
-    from jobs.config import load_config
-    from jobs.session import get_spark
+    from lakeport.config import load_config
+    from lakeport.session import get_spark
 
     out = args.out.resolve()
     (out / "runs").mkdir(parents=True, exist_ok=True)
@@ -790,7 +790,7 @@ def render(
                     "bare",
                     "lakeport",
                     '(a) bare `spark.read.json(path).write.format("delta").mode("overwrite").save(fresh)` '
-                    '(schema inferred) vs (b) `jobs.ingest_batch.ingest(spark, cfg, "purchases", [path])` '
+                    '(schema inferred) vs (b) `lakeport.ingest_batch.ingest(spark, cfg, "purchases", [path])` '
                     "into a fresh lake (catalog rows, event, dataset commit).",
                 ),
                 "",

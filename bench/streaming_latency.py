@@ -1,6 +1,6 @@
 """Streaming latency: from a file landing in a source's location to its rows readable in Delta.
 
-One local[2] SparkSession runs ``jobs.run_source.start_stream`` on a small project (one profile
+One local[2] SparkSession runs ``lakeport.run_source.start_stream`` on a small project (one profile
 dataset, one source) with ``--trigger`` (default 1s). Files of ``--rows`` JSON lines land one at
 a time (written under a hidden name, then renamed, as producers should), each after the previous
 one is readable, after a random pause of 0 to 1 s so landings fall at every phase of the trigger.
@@ -74,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-results", action="store_true", help="print only")
     args = parser.parse_args(argv)
 
-    from jobs import run_source
-    from jobs.config import load_config
-    from jobs.session import get_spark
+    from lakeport import run_source
+    from lakeport.config import load_config
+    from lakeport.session import get_spark
 
     date = report.date_utc()
     load_before = report.load_text()

@@ -20,7 +20,7 @@ os.environ.setdefault("TZ", "UTC")
 @pytest.fixture(scope="session")
 def spark():
     """The session for every Spark test: local[2], 2 shuffle partitions, UI off, UTC."""
-    from jobs.session import get_spark
+    from lakeport.session import get_spark
 
     session = get_spark(
         extra_conf={
@@ -46,7 +46,7 @@ def lake_root(tmp_path: Path) -> str:
 @pytest.fixture
 def cfg(lake_root: str):
     """The repo's configuration pointed at a temporary lake."""
-    from jobs.config import load_config
+    from lakeport.config import load_config
 
     return load_config(CONFIG, lake_root=lake_root)
 
@@ -54,7 +54,7 @@ def cfg(lake_root: str):
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Luma sample feeds at scale 1 (generated once per run)."""
-    from jobs import sample_data
+    from lakeport import sample_data
 
     out = tmp_path_factory.mktemp("sample")
     sample_data.generate(out)

@@ -65,8 +65,8 @@ def expected_loyalty(path: Path) -> list[tuple]:
 def test_ingest_subprocess_then_read_delta_back(spark, sample_dir, tmp_path):
     from pyspark.testing import assertDataFrameEqual
 
-    from jobs.config import load_config
-    from jobs.model.schema import to_struct_type
+    from lakeport.config import load_config
+    from lakeport.model.schema import to_struct_type
 
     lake = tmp_path / "lake"
     proc = run_cli(
@@ -171,7 +171,7 @@ def test_validate_broken_config_exits_2_with_one_line_per_problem(project):
 
 
 def test_spark_submit_local_mode_with_dist_zip(sample_dir, tmp_path):
-    from jobs.session import local_jars
+    from lakeport.session import local_jars
 
     subprocess.run(
         [sys.executable, "scripts/build_dist.py"], cwd=REPO, check=True, capture_output=True

@@ -78,7 +78,7 @@ README_SUBMITS = [
 
 
 def _submit(master: str, job: str, *job_args: str) -> dict:
-    from jobs.session import local_jars
+    from lakeport.session import local_jars
 
     cmd = submit_command(master, ",".join(local_jars()), job, *job_args)
     proc = subprocess.run(

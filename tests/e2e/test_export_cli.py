@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from jobs import cli
-from jobs import export_snapshot as ex
+from lakeport import cli
+from lakeport import export_snapshot as ex
 from tests.conftest import CONFIG, REPO
 from tests.spark.test_exports import (
     assert_equal,

@@ -39,7 +39,7 @@ def test_the_notebooks_are_the_four_and_stored_without_outputs():
         assert all(c.outputs == [] and c.execution_count is None for c in code), name
         # thin callers: they import lakeport's jobs and define no functions or classes
         source = "\n".join(c.source for c in code)
-        assert "from jobs" in source and "def " not in source and "class " not in source, name
+        assert "from lakeport" in source and "def " not in source and "class " not in source, name
 
 
 def _text(cell) -> str:

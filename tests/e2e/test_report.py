@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from jobs import cli, sample_data
-from jobs.config import load_config
+from lakeport import cli, sample_data
+from lakeport.config import load_config
 from tests.conftest import CONFIG
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.spark]
@@ -251,7 +251,7 @@ def test_the_console_check_sees_script_errors(browser, tmp_path):
 
 
 def test_progress_draws_stages_on_a_terminal_only(spark):
-    from jobs import progress
+    from lakeport import progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

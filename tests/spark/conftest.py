@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs.config import load_config
+from lakeport.config import load_config
 
 SCHEMA = """
 name: people

@@ -13,11 +13,11 @@ from datetime import datetime, timezone
 import pytest
 from pyspark.sql import functions as F
 
-from jobs import cli
-from jobs import ingest_batch as ib
-from jobs.errors import BatchError
-from jobs.storage import aam, fs
-from jobs.storage import lake as lk
+from lakeport import cli
+from lakeport import ingest_batch as ib
+from lakeport.errors import BatchError
+from lakeport.storage import aam, fs
+from lakeport.storage import lake as lk
 from tests.conftest import CONFIG, REPO
 
 pytestmark = pytest.mark.spark

@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
-from jobs import ingest_batch as ib
-from jobs.storage import lake as lk
+from lakeport import ingest_batch as ib
+from lakeport.storage import lake as lk
 
 pytestmark = pytest.mark.spark
 

@@ -12,9 +12,9 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from jobs import ingest_batch as ib
-from jobs.errors import BatchError, BatchStateError
-from jobs.storage import lake as lk
+from lakeport import ingest_batch as ib
+from lakeport.errors import BatchError, BatchStateError
+from lakeport.storage import lake as lk
 from tests.spark.conftest import EXPECTED, EXPECTED_DDL, ROWS, write_jsonl
 
 pytestmark = pytest.mark.spark
@@ -282,7 +282,7 @@ def test_missing_file_and_header_only_csv(spark, mini, tmp_path):
 
 
 def test_pipeline_has_no_python_udf(spark, mini, tmp_path):
-    from jobs.storage import fs
+    from lakeport.storage import fs
 
     f = write_jsonl(tmp_path / "plan.jsonl", ROWS)
     ds = mini.dataset("people")

@@ -25,9 +25,9 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.config import MappingSpec, SchemaSpec
-from jobs.transforms.convert import INTEGER_RANGES, convert
-from jobs.transforms.mapping import apply_mapping, resolve_mapping
+from lakeport.config import MappingSpec, SchemaSpec
+from lakeport.transforms.convert import INTEGER_RANGES, convert
+from lakeport.transforms.mapping import apply_mapping, resolve_mapping
 
 pytestmark = pytest.mark.spark
 

@@ -35,7 +35,7 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.transforms.convert import Converted, convert, parse_date, parse_datetime
+from lakeport.transforms.convert import Converted, convert, parse_date, parse_datetime
 
 pytestmark = pytest.mark.spark
 

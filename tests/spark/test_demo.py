@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from jobs import demo, sample_data
+from lakeport import demo, sample_data
 from tests.conftest import CONFIG
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from jobs import ingest_batch as ib
-from jobs.config import load_config
-from jobs.errors import BatchError
-from jobs.storage import lake as lk
+from lakeport import ingest_batch as ib
+from lakeport.config import load_config
+from lakeport.errors import BatchError
+from lakeport.storage import lake as lk
 from tests.spark.conftest import CONFIG, ROWS, write_jsonl
 
 pytestmark = pytest.mark.spark

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from jobs import export_snapshot as ex
-from jobs.errors import UsageError
-from jobs.storage import lake as lk
+from lakeport import export_snapshot as ex
+from lakeport.errors import UsageError
+from lakeport.storage import lake as lk
 from tests.conftest import CONFIG
 
 pytestmark = pytest.mark.spark
@@ -124,7 +124,7 @@ def profiles_cfg(cfg, spark):
 @pytest.fixture(scope="module")
 def built(spark, tmp_path_factory):
     """A profile table after three builds (version 3), shared by the read-back tests."""
-    from jobs.config import load_config
+    from lakeport.config import load_config
 
     root = tmp_path_factory.mktemp("exports-lake")
     cfg = load_config(CONFIG, lake_root=str(root / "lake"))
@@ -463,7 +463,7 @@ def test_dataset_incremental_export_holds_the_new_batches_and_names_replaced_one
 def test_cli_export_prints_one_json_summary_and_maps_errors_to_exit_codes(
     spark, built, tmp_path, capsys
 ):
-    from jobs import cli
+    from lakeport import cli
 
     common = ["--config", str(CONFIG), "--lake", built[0].lake_root]
     target = str(tmp_path / "exports")

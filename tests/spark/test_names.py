@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from jobs import cli, ingest_batch
-from jobs.errors import BatchError, InvalidNameError
-from jobs.names import check_batch_id
-from jobs.storage import fs
-from jobs.storage import lake as lk
+from lakeport import cli, ingest_batch
+from lakeport.errors import BatchError, InvalidNameError
+from lakeport.names import check_batch_id
+from lakeport.storage import fs
+from lakeport.storage import lake as lk
 from tests.spark.conftest import ROWS, write_jsonl
 
 pytestmark = pytest.mark.spark
@@ -174,7 +174,7 @@ def test_links_and_fifos_are_refused(spark, mini, tmp_path, project_with_links):
 
 @pytest.fixture
 def project_with_links(mini):
-    from jobs.config import load_config
+    from lakeport.config import load_config
 
     path = Path(mini.path)
     text = path.read_text().replace(

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from jobs import build_profiles as bp
-from jobs.config import load_config
-from jobs.errors import NotFoundError, UsageError
-from jobs.model.schema import to_struct_type
-from jobs.storage import lake as lk
+from lakeport import build_profiles as bp
+from lakeport.config import load_config
+from lakeport.errors import NotFoundError, UsageError
+from lakeport.model.schema import to_struct_type
+from lakeport.storage import lake as lk
 
 pytestmark = pytest.mark.spark
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from jobs import ingest_batch, run_source
-from jobs.config import load_config
-from jobs.storage import fs
-from jobs.storage import lake as lk
-from jobs.storage import sources as st
+from lakeport import ingest_batch, run_source
+from lakeport.config import load_config
+from lakeport.storage import fs
+from lakeport.storage import lake as lk
+from lakeport.storage import sources as st
 from tests.spark.conftest import MAPPING, SCHEMA
 
 pytestmark = pytest.mark.spark

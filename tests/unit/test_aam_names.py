@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from jobs.config import load_config
-from jobs.errors import BatchError, ConfigError
-from jobs.storage.aam import InboundName, check_names, parse_name, traits_schema
-from jobs.storage.fs import FileInfo
+from lakeport.config import load_config
+from lakeport.errors import BatchError, ConfigError
+from lakeport.storage.aam import InboundName, check_names, parse_name, traits_schema
+from lakeport.storage.fs import FileInfo
 
 SYNTAX = (
     "Expected ftp_dpm_<DPID>[_<targetDPID>]_<10-digit UTC epoch seconds>(.sync|.overwrite)[.N][.gz], "

@@ -12,7 +12,7 @@ import shlex
 
 import pytest
 
-from jobs import cli
+from lakeport import cli
 from tests.conftest import CONFIG, REPO
 
 README = (REPO / "README.md").read_text()
@@ -186,7 +186,7 @@ def test_readme_cluster_command_is_the_tested_one():
 
 
 def test_troubleshooting_has_symptom_cause_and_remedy_for_every_error_code():
-    from jobs.codes import ALL_CODES
+    from lakeport.codes import ALL_CODES
 
     rows = re.findall(r"^\| `([A-Z_0-9]+)` \|(.*)\|$", _section("Troubleshooting"), flags=re.M)
     codes = [code for code, _ in rows]

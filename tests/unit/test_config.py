@@ -1,4 +1,4 @@
-"""Unit tests of jobs.config: the repo's YAML loads, broken YAML fails with exact lines, the CLI.
+"""Unit tests of lakeport.config: the repo's YAML loads, broken YAML fails with exact lines, the CLI.
 
 No Spark: everything here runs before a SparkSession would start. Broken configurations are made
 by editing a copy of conf/ and schemas/ (the ``project`` fixture); each case asserts the complete
@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from jobs import cli
-from jobs.config import (
+from lakeport import cli
+from lakeport.config import (
     DatasetConfig,
     FieldSpec,
     IdentitySpec,
@@ -30,7 +30,7 @@ from jobs.config import (
     load_schema,
     validate_tree,
 )
-from jobs.errors import ConfigError
+from lakeport.errors import ConfigError
 from tests.conftest import CONFIG, REPO
 
 DELETE = object()
@@ -203,8 +203,8 @@ def test_models_are_strict_and_frozen() -> None:
 
 def test_config_module_does_not_import_pyspark() -> None:
     code = (
-        "import sys; import jobs.config, jobs.transforms.mapping, jobs.cli; "
-        "from jobs.config import validate_tree; validate_tree(sys.argv[1]); "
+        "import sys; import lakeport.config, lakeport.transforms.mapping, lakeport.cli; "
+        "from lakeport.config import validate_tree; validate_tree(sys.argv[1]); "
         "print('pyspark' in sys.modules)"
     )
     out = subprocess.run(

@@ -10,7 +10,7 @@ import ast
 
 import pytest
 
-from jobs.transforms.expressions import (
+from lakeport.transforms.expressions import (
     ANY,
     BOOLEAN,
     DATE,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from jobs.config import FieldSpec, MappingEntry, MappingSpec, SchemaSpec, load_config, load_schema
-from jobs.transforms.mapping import check_mapping, mappable_targets, normalise, resolve_mapping
+from lakeport.config import FieldSpec, MappingEntry, MappingSpec, SchemaSpec, load_config, load_schema
+from lakeport.transforms.mapping import check_mapping, mappable_targets, normalise, resolve_mapping
 from tests.conftest import CONFIG, REPO
 
 PRODUCTS_HEADER = ["SKU", "Product Name", "Category", "PRICE", "In-Stock", "Currency"]

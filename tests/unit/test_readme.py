@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from jobs.codes import BATCH_CODES, ROW_CODES
-from jobs.transforms.expressions import FUNCTIONS
+from lakeport.codes import BATCH_CODES, ROW_CODES
+from lakeport.transforms.expressions import FUNCTIONS
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text()

@@ -1,4 +1,4 @@
-"""Unit tests of jobs.sample_data: determinism, counts, shapes, the bad rows, the Daniel story."""
+"""Unit tests of lakeport.sample_data: determinism, counts, shapes, the bad rows, the Daniel story."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from jobs import sample_data
-from jobs.sample_data import DANIEL, PURCHASE_BAD_KINDS, generate, purchase_bad_lines
+from lakeport import sample_data
+from lakeport.sample_data import DANIEL, PURCHASE_BAD_KINDS, generate, purchase_bad_lines
 
 FILE_NAMES = ("loyalty.jsonl", "crm.json", "products.csv", "purchases.jsonl")
 LOYALTY_KEYS = [

@@ -1,7 +1,0 @@
-"""``python -m jobs``: the same CLI as the ``lakeport`` console script."""
-
-import sys
-
-from jobs.cli import main
-
-sys.exit(main())

@@ -1,1 +1,0 @@
-"""Schema model: lakeport field specs as Spark types."""

@@ -1,0 +1,7 @@
+"""``python -m jobs``: the same CLI as the ``lakeport`` console script."""
+
+import sys
+
+from lakeport.cli import main
+
+sys.exit(main())

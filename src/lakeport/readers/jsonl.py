@@ -1,0 +1,182 @@
+"""JSON input: JSON Lines (default; every line keeps its raw text and line number) or multi-line
+JSON (a top-level array or pretty-printed objects, ``multiline: true``).
+
+JSON Lines is read as text and parsed with ``from_json``, so a line that is not one JSON object
+is one failed record with its own text, never several rows or a lost line. Every mapped path is
+read as a string in the target's shape: conversion decides types, not the reader.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from lakeport.readers.base import (
+    Reader,
+    SourceInfo,
+    leaf_paths,
+    leaf_paths_of_type,
+    source_frame,
+    split_index,
+)
+from lakeport.readers.files import read_lines
+from lakeport.spec.schema import FieldSpec, mappable_targets
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import types as T
+
+    from lakeport.config.plan import MappingPlan
+    from lakeport.lake.fs import FileInfo
+    from lakeport.spec.schema import SchemaSpec
+    from lakeport.spec.settings import ReaderOptions
+
+SAMPLE_LINES = 1000
+
+
+def line_based(fmt: str, options: ReaderOptions) -> bool:
+    """True when records are lines (raw text and line numbers come for free)."""
+    utf8 = options.encoding.replace("-", "").upper() in ("UTF8",)
+    return fmt in ("json", "csv") and not options.multiline and utf8
+
+
+def _shape_type(spec: FieldSpec | None) -> T.DataType:
+    from pyspark.sql import types as T
+
+    if spec is None or spec.type not in ("array", "map", "object"):
+        return T.StringType()
+    if spec.type == "array":
+        return T.ArrayType(_shape_type(spec.items))
+    if spec.type == "map":
+        return T.MapType(T.StringType(), T.StringType())
+    assert spec.fields is not None
+    return T.StructType([T.StructField(n, _shape_type(s)) for n, s in spec.fields.items()])
+
+
+def json_read_schema(plan: MappingPlan, schema: SchemaSpec) -> T.StructType:
+    """A StructType with every source path the plan reads, leaves typed in the target's shape."""
+    from pyspark.sql import types as T
+
+    targets = mappable_targets(schema)
+    shapes: dict[str, FieldSpec | None] = {}
+    for target, entry in plan.entries.items():
+        if entry.source is not None:
+            shapes[entry.source] = targets.get(target)
+    for path in plan.source_paths:
+        shapes.setdefault(path, None)
+    tree: dict[str, Any] = {}
+    for path, spec in shapes.items():
+        node = tree
+        parts = path.split(".")
+        for part in parts[:-1]:
+            name, is_item = split_index(part)
+            child = node.setdefault(name, {})
+            if not isinstance(child, dict):
+                break  # the same name used as a leaf and as an object: the leaf wins
+            if is_item:
+                child = child.setdefault("[]", {})
+            node = child
+        else:
+            name, is_item = split_index(parts[-1])
+            if name not in node:
+                node[name] = ("item", spec) if is_item else ("leaf", spec)
+
+    def build(node: dict[str, Any]) -> T.StructType:
+        out = []
+        for name, value in node.items():
+            if isinstance(value, tuple):
+                kind, spec = value
+                dtype = T.ArrayType(_shape_type(spec)) if kind == "item" else _shape_type(spec)
+            elif "[]" in value:
+                dtype = T.ArrayType(build(value["[]"]))
+            else:
+                dtype = build(value)
+            out.append(T.StructField(name, dtype))
+        return T.StructType(out)
+
+    return build(tree)
+
+
+class JsonReader(Reader):
+    name = "json"
+    inspect_small_files = True
+
+    def discover(
+        self,
+        spark: SparkSession,
+        files: list[FileInfo],
+        options: ReaderOptions,
+        header: list[str],
+    ) -> SourceInfo:
+        if options.multiline:
+            inferred = (
+                spark.read.option("multiLine", True)
+                .option("encoding", options.encoding)
+                .json(files[0].path)
+                .schema
+            )
+            return SourceInfo(
+                fields=[p for p in leaf_paths_of_type(inferred) if p != "_corrupt_record"]
+            )
+        # look at a sample of records on the driver (keys only; no dataset is collected)
+        paths: dict[str, None] = {}
+        sample = spark.read.text([f.path for f in files[:5]]).limit(SAMPLE_LINES).collect()
+        for row in sample:
+            try:
+                obj = json.loads(row[0])
+            except (ValueError, TypeError):
+                continue
+            if isinstance(obj, dict):
+                for p in leaf_paths(obj):
+                    paths.setdefault(p, None)
+        return SourceInfo(fields=list(paths))
+
+    def read(
+        self,
+        spark: SparkSession,
+        files: list[FileInfo],
+        options: ReaderOptions,
+        plan: MappingPlan,
+        schema: SchemaSpec,
+        info: SourceInfo,
+    ) -> DataFrame:
+        from pyspark.sql import functions as F
+        from pyspark.sql import types as T
+
+        paths = [f.path for f in files]
+        read_schema = json_read_schema(plan, schema).add("_corrupt_record", T.StringType())
+        if line_based("json", options):
+            text = read_lines(spark, paths)
+            parsed = F.from_json(
+                "_raw",
+                read_schema,
+                {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": "_corrupt_record"},
+            )
+            out = text.withColumn("_src", parsed)
+            bad = F.col("_src._corrupt_record").isNotNull()
+            return source_frame(
+                out,
+                src=F.col("_src").dropFields("_corrupt_record"),
+                raw=F.col("_raw"),
+                source_file=F.col("_source_file"),
+                parse_error=F.when(bad & ~F.col("_skip"), F.lit("PARSE_MALFORMED_JSON")),
+                block=F.col("_block"),
+                row=F.col("_row"),
+                skip=F.col("_skip"),
+            )
+        df = (
+            spark.read.schema(read_schema)
+            .option("multiLine", True)
+            .option("mode", "PERMISSIVE")
+            .option("encoding", options.encoding)
+            .option("columnNameOfCorruptRecord", "_corrupt_record")
+            .json(paths)
+        )
+        fields = [F.col(f"`{n}`") for n in read_schema.names if n != "_corrupt_record"]
+        bad = F.col("_corrupt_record").isNotNull()
+        return source_frame(
+            df,
+            src=F.struct(*fields),
+            raw=F.coalesce(F.col("_corrupt_record"), F.to_json(F.struct(*fields))),
+            parse_error=F.when(bad, F.lit("PARSE_MALFORMED_JSON")),
+        )
