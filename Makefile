@@ -1,15 +1,15 @@
-# Every target bootstraps what it needs: a .venv with pinned packages, and the Delta jars that
-# Maven fetches once into build/jars. Re-running is cheap (stamp files).
+# Every target bootstraps what it needs: a .venv with pinned packages, and the Delta (and S3A)
+# jars that `lakeport setup` fetches once into the user cache. Re-running is cheap (stamps).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.lakeport-installed
-JARS   := build/jars/.ready
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test test-fast bench bench-profiles dist lint clean
 
-setup: $(STAMP) $(JARS)
+setup: $(STAMP)
+	@$(VENV)/bin/lakeport setup --s3
 
 $(STAMP): pyproject.toml
 	@scripts/check_java.sh
@@ -17,10 +17,6 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
-
-$(JARS): $(STAMP) jars/delta/pom.xml jars/s3/pom.xml scripts/fetch_jars.py
-	$(PY) scripts/fetch_jars.py delta s3
-	@touch $(JARS)
 
 demo: setup
 	$(VENV)/bin/lakeport demo
@@ -40,12 +36,13 @@ bench-profiles: setup
 	$(PY) bench/profiles_bench.py
 
 dist: $(STAMP)
-	$(PY) scripts/build_dist.py
+	$(PY) scripts/build_dist.py --wheel
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check jobs tests bench scripts
-	$(VENV)/bin/ruff format --check jobs tests bench scripts
+	$(VENV)/bin/ruff check src tests bench scripts jobs
+	$(VENV)/bin/ruff format --check src tests bench scripts jobs
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf build dist lake spark-warehouse .pytest_cache

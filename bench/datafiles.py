@@ -1,6 +1,6 @@
 """Input files for the ingestion benchmarks, built once under ``bench/out/data`` and reused.
 
-``clean_purchases(rows)``: the first ``rows`` good lines of ``lakeport.sample_data``'s purchases feed
+``clean_purchases(rows)``: the first ``rows`` good lines of ``lakeport.sample``'s purchases feed
 (the 12 documented bad lines per 1,000 are dropped using ``purchase_bad_lines``). The feed is
 generated at the smallest scale that yields enough good lines (scale 1000 gives 988,000, so
 1,000,000 records need scale 1013); the generated sample directory is deleted afterwards.
@@ -21,7 +21,7 @@ import shutil
 import time
 from pathlib import Path
 
-from lakeport import sample_data
+from lakeport import sample as sample_data
 
 GOOD_PER_BLOCK = sample_data.BLOCK_SIZE - len(sample_data.PURCHASE_BAD_KINDS)  # 988
 BAD_EVERY = 100

@@ -117,7 +117,7 @@ def gen_links(spark: Any, links: int, out: str) -> int:
 
 def phase_cc(out: str, engine: str) -> dict[str, Any]:
     spark = _spark()
-    from lakeport.profiles.graph import connected_components
+    from lakeport.profiles.components import connected_components
 
     spark.sparkContext.setCheckpointDir(f"{out}/ckpt")
     t0 = time.monotonic()
@@ -207,15 +207,15 @@ def _people_rows(spark: Any, people: int, start: int, batch: str, at: str) -> An
 
 
 def phase_build(out: str, links: int, step: str) -> dict[str, Any]:
-    from lakeport import build_profiles
+    from lakeport import profiles
     from lakeport.config import load_config
-    from lakeport.storage import lake as lk
+    from lakeport.lake.layout import Lake
 
     lake = f"{out}/lake"
     spark = _spark(lake)
     cfg = load_config(_project(out), lake_root=lake)
     people = _people_count(links)
-    path = lk.Lake(lake).dataset_path("people")
+    path = Lake(lake).dataset_path("people")
     if step == "full":
         _people_rows(spark, people, 0, "base", "2026-01-01 00:00:00").write.format("delta").mode(
             "overwrite"
@@ -232,7 +232,7 @@ def phase_build(out: str, links: int, step: str) -> dict[str, Any]:
         new.unionByName(joining).write.format("delta").mode("append").save(path)
     rows = spark.read.format("delta").load(path).count()
     t0 = time.monotonic()
-    summary = build_profiles.build(spark, cfg)
+    summary = profiles.build(spark, cfg).to_json()
     seconds = round(time.monotonic() - t0, 1)
     res = {
         "seconds": seconds,

@@ -6,7 +6,7 @@ Usage (from the repository root; ``make bench`` runs the first form)::
 
 Benches (see bench/README.md):
 
-``ingest_vs_bare``          bare ``spark.read.json -> delta`` vs ``lakeport.ingest_batch.ingest`` on a
+``ingest_vs_bare``          bare ``spark.read.json -> delta`` vs ``Lakeport.ingest`` on a
                             clean 1M-record purchases file (target: median ratio <= 1.3)
 ``bad_rows_cost``           lakeport ingest of the same file with 1 % bad rows vs the clean one
                             (target: median ratio <= 1.15)
@@ -154,15 +154,15 @@ class Context:
     def lakeport(
         self, path: Path, label: str, expect_failed: int = 0, rows: int | None = None
     ) -> tuple[float, dict[str, Any]]:
-        """``lakeport.ingest_batch.ingest`` of ``path`` into a fresh lake; returns seconds and the result."""
+        """``Lakeport.ingest`` of ``path`` into a fresh lake; returns seconds and the result."""
+        from lakeport.api import Lakeport
         from lakeport.config import load_config
-        from lakeport.ingest_batch import ingest
 
         root = self.fresh(label)
         cfg = load_config(CONFIG, lake_root=str(root))
         self.quiesce()
         t0 = time.perf_counter()
-        result = ingest(self.spark, cfg, "purchases", [str(path)])
+        result = Lakeport(self.spark, cfg).ingest("purchases", [str(path)]).to_json()
         seconds = time.perf_counter() - t0
         shutil.rmtree(root, ignore_errors=True)
         m = result["metrics"]
@@ -624,7 +624,7 @@ def main(argv: list[str] | None = None) -> int:
     date = report.date_utc()
     cmd = command_line()
     load_start = report.load_text()
-    code_start = report.code_fingerprint(REPO / "jobs")
+    code_start = report.code_fingerprint(REPO / "src" / "lakeport")
     log(
         f"benches: {', '.join(args.benches)}; rows={args.rows:,} runs={args.runs or 'auto'} "
         f"dt-runs={args.dt_runs}; "
@@ -686,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(out / "runs", ignore_errors=True)
         shutil.rmtree(out / "spark-warehouse", ignore_errors=True)
         total = time.perf_counter() - started
-        code_end = report.code_fingerprint(REPO / "jobs")
+        code_end = report.code_fingerprint(REPO / "src" / "lakeport")
         code = (
             code_start
             if code_end == code_start
@@ -790,7 +790,7 @@ def render(
                     "bare",
                     "lakeport",
                     '(a) bare `spark.read.json(path).write.format("delta").mode("overwrite").save(fresh)` '
-                    '(schema inferred) vs (b) `lakeport.ingest_batch.ingest(spark, cfg, "purchases", [path])` '
+                    '(schema inferred) vs (b) `Lakeport(spark, cfg).ingest("purchases", [path])` '
                     "into a fresh lake (catalog rows, event, dataset commit).",
                 ),
                 "",

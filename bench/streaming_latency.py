@@ -1,6 +1,6 @@
 """Streaming latency: from a file landing in a source's location to its rows readable in Delta.
 
-One local[2] SparkSession runs ``lakeport.run_source.start_stream`` on a small project (one profile
+One local[2] SparkSession runs ``lakeport.sources.start_stream`` on a small project (one profile
 dataset, one source) with ``--trigger`` (default 1s). Files of ``--rows`` JSON lines land one at
 a time (written under a hidden name, then renamed, as producers should), each after the previous
 one is readable, after a random pause of 0 to 1 s so landings fall at every phase of the trigger.
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-results", action="store_true", help="print only")
     args = parser.parse_args(argv)
 
-    from lakeport import run_source
+    from lakeport import sources
     from lakeport.config import load_config
     from lakeport.session import get_spark
 
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     log_dir = work / "lake" / "datasets" / "people" / "_delta_log"
     rng = random.Random(7)
     latencies: list[float] = []
-    stream = run_source.start_stream(spark, cfg, "landing", trigger=args.trigger)
+    stream = sources.start_stream(spark, cfg, "landing", trigger=args.trigger)
     try:
         for i in range(-1, args.files):  # file -1 warms the JVM up and is not counted
             time.sleep(rng.random())

@@ -14,7 +14,8 @@ REPO = Path(__file__).resolve().parent.parent
 CONFIG = REPO / "conf" / "lakeport.yaml"
 
 os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-os.environ.setdefault("TZ", "UTC")
+# TZ is left as the machine has it: lakeport must store UTC whatever the zone (one test runs an
+# ingest under TZ=America/New_York in a subprocess)
 
 
 @pytest.fixture(scope="session")
@@ -54,10 +55,10 @@ def cfg(lake_root: str):
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The Luma sample feeds at scale 1 (generated once per run)."""
-    from lakeport import sample_data
+    from lakeport import sample
 
     out = tmp_path_factory.mktemp("sample")
-    sample_data.generate(out)
+    sample.generate(out)
     return out
 
 

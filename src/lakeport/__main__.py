@@ -1,4 +1,4 @@
-"""``python -m jobs``: the same CLI as the ``lakeport`` console script."""
+"""``python -m lakeport``: the same CLI as the ``lakeport`` console script."""
 
 import sys
 

@@ -11,11 +11,10 @@ import sys
 import time
 from typing import Any
 
-from lakeport import build_profiles, ingest_batch, sample_data
-from lakeport.config import load_config
+from lakeport import sample as sample_data
+from lakeport.api import Lakeport
 from lakeport.errors import BatchError
-from lakeport.session import get_spark
-from lakeport.storage import lake as lk
+from lakeport.lake.clock import from_spark
 
 FEEDS = [
     ("loyalty", "loyalty.jsonl"),
@@ -33,38 +32,31 @@ def run(
 ) -> int:
     """Generate the Luma sample feeds, ingest them, print what happened; 0 when all batches succeed."""
     started = time.monotonic()
-    cfg = load_config(config, lake_root=lake)
+    lp = Lakeport.open(config, lake=lake)
+    cfg = lp.config
     generated = sample_data.generate(out)
-    spark = get_spark(cfg)
     results: list[dict[str, Any]] = []
     status = 0
     for dataset, name in FEEDS:
         try:
-            results.append(
-                ingest_batch.ingest(
-                    spark, cfg, dataset, [f"{out}/{name}"], batch_id=f"demo-{dataset}"
-                )
-            )
+            batch = lp.ingest(dataset, [f"{out}/{name}"], batch_id=f"demo-{dataset}")
         except BatchError as exc:
             status = 1
-            results.append(
-                lk.batch_summary(lk.get_batch(spark, lk.Lake(cfg.lake_root), exc.batch_id or ""))
-            )
+            batch = lp.batch(exc.batch_id or "")
+        results.append(batch.to_json())
     purchases = next(r for r in results if r["dataset"] == "purchases")
-    errors = ingest_batch.batch_errors(spark, cfg, purchases["batch_id"])
+    errors = lp.errors(purchases["batch_id"])
     failed_rows = [
         (r["line"], r["errors"][0]["code"], r["errors"][0]["field"])
         for r in errors.select("line", "errors").collect()
     ]
     expected = [(line, code, fld) for line, code, fld in sample_data.purchase_bad_lines(1)]
-    daniel = _daniel(spark, cfg)
-    profiles = build_profiles.build(spark, cfg)
-    views = {
-        policy: build_profiles.lookup(
-            spark, cfg, "loyaltyId", sample_data.DANIEL["loyalty_id"], policy, events=True
-        )
-        for policy in cfg.profiles.policies
-    }
+    daniel = _daniel(lp)
+    profiles = lp.build_profiles().to_json()
+    views: dict[str, Any] = {}
+    for policy in cfg.profiles.policies:
+        view = lp.profile("loyaltyId", sample_data.DANIEL["loyalty_id"], policy, events=True)
+        views[policy] = view.to_json() if view is not None else None
     elapsed = round(time.monotonic() - started, 1)
     if as_json:
         print(
@@ -104,7 +96,7 @@ def run(
         w(f"  {code:30s} {n}\n")
     match = "match" if sorted(failed_rows) == sorted(expected) else "DO NOT match"
     w(
-        f"  these {match} the {len(expected)} documented bad lines of the sample data (jobs/sample_data.py)\n"
+        f"  these {match} the {len(expected)} documented bad lines of the sample data (lakeport.sample)\n"
     )
     w("\nDaniel, one person in two systems:\n")
     for frag in daniel:
@@ -115,6 +107,9 @@ def run(
         f"{graph.get('profilesInScope', 'no')} profiles recomputed\n"
     )
     for policy, view in views.items():
+        if view is None:
+            w(f"  {policy:18s} no profile holds loyaltyId={sample_data.DANIEL['loyalty_id']}\n")
+            continue
         attrs = view["attributes"]
         ids = ", ".join(f"{i['namespace']}={i['id']}" for i in view["identities"])
         w(
@@ -130,18 +125,12 @@ def run(
     return status
 
 
-def _daniel(spark: Any, cfg: Any) -> list[dict[str, str]]:
+def _daniel(lp: Lakeport) -> list[dict[str, str]]:
     from pyspark.sql import functions as F
 
-    lake = lk.Lake(cfg.lake_root)
     d = sample_data.DANIEL
     out = []
-    loyalty = (
-        spark.read.format("delta")
-        .load(lake.dataset_path("loyalty"))
-        .where(F.col("loyaltyId") == d["loyalty_id"])
-        .first()
-    )
+    loyalty = lp.table("loyalty").where(F.col("loyaltyId") == d["loyalty_id"]).first()
     if loyalty:
         out.append(
             {
@@ -151,12 +140,7 @@ def _daniel(spark: Any, cfg: Any) -> list[dict[str, str]]:
                 "city": loyalty.homeAddress.city,
             }
         )
-    crm = (
-        spark.read.format("delta")
-        .load(lake.dataset_path("crm"))
-        .where(F.col("crmId") == d["crm_id"])
-        .first()
-    )
+    crm = lp.table("crm").where(F.col("crmId") == d["crm_id"]).first()
     if crm:
         out.append(
             {
@@ -166,19 +150,15 @@ def _daniel(spark: Any, cfg: Any) -> list[dict[str, str]]:
                 "city": crm.homeAddress.city,
             }
         )
-    buys = (
-        spark.read.format("delta")
-        .load(lake.dataset_path("purchases"))
-        .where(F.col("loyaltyId") == d["loyalty_id"])
-        .collect()
-    )
+    buys = lp.table("purchases").where(F.col("loyaltyId") == d["loyalty_id"]).collect()
     for b in buys:
         out.append(
             {
                 "dataset": "purchases",
                 "ids": f"loyaltyId={b.loyaltyId}",
                 "name": b["_id"],
-                "city": f"{b.timestamp:%Y-%m-%d %H:%M} UTC, {b.commerce.priceTotal:.2f} {b.commerce.currency}",
+                "city": f"{from_spark(b.timestamp):%Y-%m-%d %H:%M} UTC, "
+                f"{b.commerce.priceTotal:.2f} {b.commerce.currency}",
             }
         )
     return out

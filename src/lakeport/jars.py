@@ -168,9 +168,7 @@ s.stop()
 
 def _with_ivy(coordinate: str, tmp: Path) -> list[Path]:
     ivy = tmp / "ivy"
-    proc = subprocess.run(
-        [sys.executable, "-c", _IVY_SCRIPT, coordinate, str(ivy)], check=False
-    )
+    proc = subprocess.run([sys.executable, "-c", _IVY_SCRIPT, coordinate, str(ivy)], check=False)
     found = list((ivy / "jars").glob("*.jar"))
     if proc.returncode != 0 or not found:
         raise SetupError(

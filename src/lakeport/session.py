@@ -90,7 +90,8 @@ def s3_env_conf() -> dict[str, str]:
     return out
 
 
-def _check_java() -> None:
+def check_java() -> None:
+    """Java 17+ is there (Spark 4 needs it), or a SetupError saying what to install."""
     java = (
         Path(os.environ["JAVA_HOME"], "bin", "java")
         if os.environ.get("JAVA_HOME")
@@ -163,7 +164,7 @@ def get_spark(
                 builder = builder.config(key, value)
         return adopt(builder.getOrCreate())
 
-    _check_java()
+    check_java()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     # the host name resolves to loopback here and on most laptops; say so instead of warning

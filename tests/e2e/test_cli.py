@@ -21,7 +21,7 @@ def run_cli(
     *args: str, cwd: Path = REPO, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "jobs", *args],
+        [sys.executable, "-m", "lakeport", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -66,7 +66,7 @@ def test_ingest_subprocess_then_read_delta_back(spark, sample_dir, tmp_path):
     from pyspark.testing import assertDataFrameEqual
 
     from lakeport.config import load_config
-    from lakeport.model.schema import to_struct_type
+    from lakeport.transforms.types import to_struct_type
 
     lake = tmp_path / "lake"
     proc = run_cli(
@@ -171,14 +171,15 @@ def test_validate_broken_config_exits_2_with_one_line_per_problem(project):
 
 
 def test_spark_submit_local_mode_with_dist_zip(sample_dir, tmp_path):
-    from lakeport.session import local_jars
+    from lakeport.jars import local_jars
 
     subprocess.run(
         [sys.executable, "scripts/build_dist.py"], cwd=REPO, check=True, capture_output=True
     )
-    dist = REPO / "dist" / "jobs.zip"
+    dist = REPO / "dist" / "lakeport.zip"
     with zipfile.ZipFile(dist) as zf:
-        assert "jobs/ingest_batch.py" in zf.namelist()
+        assert "lakeport/cli/app.py" in zf.namelist()
+        assert not any(name.startswith("jobs/") for name in zf.namelist())
     lake = tmp_path / "lake"
     submit = Path(sys.executable).parent / "spark-submit"
     proc = subprocess.run(

@@ -1,7 +1,7 @@
 """spark-submit on a real Spark standalone cluster (master + worker on 127.0.0.1), client mode.
 
 The same command as the README's "Cluster deployment" section (tests/unit/test_cli_help.py checks
-that the README's command is this one): ``--py-files dist/jobs.zip``, the Delta jars with
+that the README's command is this one): ``--py-files dist/lakeport.zip``, the Delta jars with
 ``--jars``, a lake on a local path that the worker sees because it is the same machine.
 """
 
@@ -31,7 +31,7 @@ SUBMIT_OPTIONS = (
 
 
 def submit_command(master: str, jars: str, job: str, *job_args: str) -> list[str]:
-    """``spark-submit --master M --jars J --py-files dist/jobs.zip [options] jobs/<job>.py ARGS``."""
+    """``spark-submit --master M --jars J --py-files dist/lakeport.zip [options] jobs/<job>.py ARGS``."""
     return [
         "spark-submit",
         "--master",
@@ -39,7 +39,7 @@ def submit_command(master: str, jars: str, job: str, *job_args: str) -> list[str
         "--jars",
         jars,
         "--py-files",
-        "dist/jobs.zip",
+        "dist/lakeport.zip",
         *SUBMIT_OPTIONS,
         f"jobs/{job}.py",
         *job_args,
@@ -53,7 +53,7 @@ EXPORT_ARGS = ("--policy", "timestamp_ordered", "--format", "parquet", "--json")
 
 # The README shows these commands (tests/unit/test_cli_help.py compares them).
 README_MASTER = "spark://127.0.0.1:7077"
-README_JARS = "$(ls build/jars/delta/*.jar | paste -sd, -)"
+README_JARS = "$(lakeport setup --print-jars)"
 README_BASE = ("--config", "conf/lakeport.yaml", "--lake", "/tmp/lakeport-lake")
 README_SUBMITS = [
     submit_command(
@@ -78,7 +78,7 @@ README_SUBMITS = [
 
 
 def _submit(master: str, job: str, *job_args: str) -> dict:
-    from lakeport.session import local_jars
+    from lakeport.jars import local_jars
 
     cmd = submit_command(master, ",".join(local_jars()), job, *job_args)
     proc = subprocess.run(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import sys
 
 import pytest
@@ -37,9 +38,12 @@ def test_the_notebooks_are_the_four_and_stored_without_outputs():
         code = [c for c in nb.cells if c.cell_type == "code"]
         assert code, name
         assert all(c.outputs == [] and c.execution_count is None for c in code), name
-        # thin callers: they import lakeport's jobs and define no functions or classes
+        # thin callers: they import the Lakeport facade (and the exceptions), define nothing
         source = "\n".join(c.source for c in code)
-        assert "from lakeport" in source and "def " not in source and "class " not in source, name
+        assert "from lakeport import Lakeport" in source, name
+        imported = set(re.findall(r"^(?:from|import) (lakeport[\w.]*)", source, flags=re.M))
+        assert imported <= {"lakeport", "lakeport.errors"}, (name, imported)
+        assert "def " not in source and "class " not in source, name
 
 
 def _text(cell) -> str:
@@ -68,7 +72,9 @@ def test_execute_every_notebook_in_one_kernel(tmp_path):
         "LAKEPORT_SAMPLE_DATA": str(tmp_path / "sample-data"),
         "LAKEPORT_EXPORTS": str(tmp_path / "exports"),
         "PYSPARK_PYTHON": sys.executable,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(REPO), str(REPO / "src"), os.environ.get("PYTHONPATH")])
+        ),
     }
     env.pop("PYSPARK_GATEWAY_PORT", None)
     km = KernelManager(kernel_name="python3")

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from lakeport import cli, sample_data
+from lakeport import cli
+from lakeport import sample as sample_data
 from lakeport.config import load_config
 from tests.conftest import CONFIG
 
@@ -251,7 +252,7 @@ def test_the_console_check_sees_script_errors(browser, tmp_path):
 
 
 def test_progress_draws_stages_on_a_terminal_only(spark):
-    from lakeport import progress
+    from lakeport.cli import progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

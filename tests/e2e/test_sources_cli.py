@@ -55,7 +55,7 @@ def sources_cmd(config: Path, lake: Path | str, *args: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "jobs",
+        "lakeport",
         "sources",
         *args,
         "--config",

@@ -14,10 +14,14 @@ import pytest
 from pyspark.sql import functions as F
 
 from lakeport import cli
-from lakeport import ingest_batch as ib
+from lakeport.api import Lakeport
 from lakeport.errors import BatchError
-from lakeport.storage import aam, fs
-from lakeport.storage import lake as lk
+from lakeport.lake import fs
+from lakeport.lake.catalog import get_batch
+from lakeport.lake.delta import delta_version, is_delta
+from lakeport.lake.layout import Lake
+from lakeport.pipeline import traits
+from lakeport.readers.aam import AamReader
 from tests.conftest import CONFIG, REPO
 
 pytestmark = pytest.mark.spark
@@ -99,7 +103,7 @@ BATCH1_ERRORS = [
 
 
 def _table(spark, cfg) -> list[tuple]:
-    rows = spark.read.format("delta").load(lk.Lake(cfg.lake_root).dataset_path(DS)).collect()
+    rows = spark.read.format("delta").load(Lake(cfg.lake_root).dataset_path(DS)).collect()
     return sorted(
         (
             r.user_id,
@@ -119,22 +123,24 @@ def _table(spark, cfg) -> list[tuple]:
 def _errors(spark, cfg, batch_id: str) -> list[tuple]:
     return [
         (r.source_file.rsplit("/", 1)[-1], r.line, r.raw, e.code, e.field, e.message)
-        for r in ib.batch_errors(spark, cfg, batch_id).collect()
+        for r in Lakeport(spark, cfg).errors(batch_id).collect()
         for e in r.errors
     ]
 
 
 def test_sync_overwrite_unsid_idempotent_and_atomic(spark, cfg, capsys):
-    path = lk.Lake(cfg.lake_root).dataset_path(DS)
+    path = Lake(cfg.lake_root).dataset_path(DS)
 
     # batch1: 17 records (the blank line is not one), 7 bad; partial ingestion up to 50 %
-    first = ib.ingest(
-        spark,
-        cfg,
-        DS,
-        [str(DATA / "batch1")],
-        batch_id="b1",
-        partial={"enabled": True, "error_threshold_percent": 50},
+    first = (
+        Lakeport(spark, cfg)
+        .ingest(
+            DS,
+            [str(DATA / "batch1")],
+            batch_id="b1",
+            partial={"enabled": True, "error_threshold_percent": 50},
+        )
+        .to_json()
     )
     assert (first["status"], first["input_format"]) == ("success", "aam")
     m = first["metrics"]
@@ -172,22 +178,25 @@ def test_sync_overwrite_unsid_idempotent_and_atomic(spark, cfg, capsys):
     assert after == sorted(AFTER_BATCH2)
 
     # re-running the batch id is a no-op; re-applying its MERGE changes nothing either
-    version = lk.delta_version(spark, path)
+    version = delta_version(spark, path)
     assert (
-        ib.ingest(spark, cfg, DS, [str(DATA / "batch2")], batch_id="b2")["deltaVersion"] == version
+        Lakeport(spark, cfg)
+        .ingest(DS, [str(DATA / "batch2")], batch_id="b2")
+        .to_json()["deltaVersion"]
+        == version
     )
     full = sorted(map(tuple, spark.read.format("delta").load(path).collect()))
     files = fs.list_files(spark, [str(DATA / "batch2")])
-    good = aam.validated_frame(spark, files, "b2").where(F.size("_errors") == 0)
-    aam.merge_traits(spark, lk.Lake(cfg.lake_root), cfg.dataset(DS), good, "b2", [], datetime.now())
+    good = AamReader().validated(spark, files, "b2").where(F.size("_errors") == 0)
+    traits.merge_traits(spark, Lake(cfg.lake_root), cfg.dataset(DS), good, "b2", [], datetime.now())
     assert sorted(map(tuple, spark.read.format("delta").load(path).collect())) == full
 
     # a failed batch (7 of 11 lines bad, threshold 5 %) leaves the dataset as it was
-    version = lk.delta_version(spark, path)
+    version = delta_version(spark, path)
     with pytest.raises(BatchError) as info:
-        ib.ingest(spark, cfg, DS, [str(DATA / "batch1" / A)], batch_id="b3")
+        Lakeport(spark, cfg).ingest(DS, [str(DATA / "batch1" / A)], batch_id="b3").to_json()
     assert info.value.code == "BATCH_THRESHOLD_EXCEEDED"
-    assert lk.delta_version(spark, path) == version
+    assert delta_version(spark, path) == version
     assert _table(spark, cfg) == sorted(AFTER_BATCH2)
     assert [(f, line, c) for f, line, _, c, _, _ in _errors(spark, cfg, "b3")] == [
         (f, line, c) for f, line, _, c, _, _ in BATCH1_ERRORS
@@ -197,7 +206,9 @@ def test_sync_overwrite_unsid_idempotent_and_atomic(spark, cfg, capsys):
 def test_a_bad_file_name_fails_the_batch_before_reading(spark, cfg):
     bad = DATA / "bad_names" / "ftp_dpm_21_1700000000000.sync"
     with pytest.raises(BatchError) as info:
-        ib.ingest(spark, cfg, DS, [str(DATA / "batch1" / A), str(bad)], batch_id="bad")
+        Lakeport(spark, cfg).ingest(
+            DS, [str(DATA / "batch1" / A), str(bad)], batch_id="bad"
+        ).to_json()
     assert info.value.code == "BATCH_AAM_BAD_FILE_NAME"
     assert info.value.message == (
         f"{fs.list_files(spark, [str(bad)])[0].path}: 'ftp_dpm_21_1700000000000.sync' is not an "
@@ -207,15 +218,15 @@ def test_a_bad_file_name_fails_the_batch_before_reading(spark, cfg):
         "for example ftp_dpm_21_1700000000.sync or ftp_dpm_20914_21_1700000000.overwrite.2.gz; "
         "rename the file."
     )
-    state = lk.get_batch(spark, lk.Lake(cfg.lake_root), "bad")
-    assert (state["status"], state["error_code"]) == ("failed", "BATCH_AAM_BAD_FILE_NAME")
-    assert not lk.is_delta(spark, lk.Lake(cfg.lake_root).dataset_path(DS))
+    state = get_batch(spark, Lake(cfg.lake_root), "bad")
+    assert (state.status, state.error_code) == ("failed", "BATCH_AAM_BAD_FILE_NAME")
+    assert not is_delta(spark, Lake(cfg.lake_root).dataset_path(DS))
 
 
 def test_parsing_and_merge_source_have_no_python_udf(spark):
     files = fs.list_files(spark, [str(DATA / "batch1")])
-    frame = aam.validated_frame(spark, files)
-    changes = aam.batch_changes(frame.where(F.size("_errors") == 0), None)
+    frame = AamReader().validated(spark, files, None)
+    changes = traits.batch_changes(frame.where(F.size("_errors") == 0), None)
     for df in (frame, changes):
         plan = df._jdf.queryExecution().executedPlan().toString()
         for node in ("BatchEvalPython", "ArrowEvalPython", "PythonUDF", "MapInPandas"):

@@ -10,24 +10,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
-from lakeport import ingest_batch as ib
-from lakeport.storage import lake as lk
+from lakeport.api import Lakeport
+from lakeport.lake.layout import Lake
 
 pytestmark = pytest.mark.spark
 
 
 def _outcome(spark, cfg, path: str) -> tuple[dict, dict[int, list[str]], list[str]]:
     """(batch summary, {line: [codes]} of failed records, sorted landed ids)."""
-    result = ib.ingest(spark, cfg, "people_all", [path])
+    result = Lakeport(spark, cfg).ingest("people_all", [path]).to_json()
     errors = {
         r["line"]: list(r["codes"])
-        for r in ib.batch_errors(spark, cfg, result["batch_id"])
+        for r in Lakeport(spark, cfg)
+        .errors(result["batch_id"])
         .select("line", F.col("errors.code").alias("codes"))
         .collect()
     }
     landed = (
         spark.read.format("delta")
-        .load(lk.Lake(cfg.lake_root).dataset_path("people_all"))
+        .load(Lake(cfg.lake_root).dataset_path("people_all"))
         .where(F.col("_batch_id") == result["batch_id"])
         .select("id")
         .collect()
@@ -84,7 +85,7 @@ def test_corpus_of_bad_json_lines(spark, mini, tmp_path: Path):
     rows = {
         r["id"]: r
         for r in spark.read.format("delta")
-        .load(lk.Lake(mini.lake_root).dataset_path("people_all"))
+        .load(Lake(mini.lake_root).dataset_path("people_all"))
         .collect()
     }
     assert rows["dup"]["age"] == 2
@@ -96,7 +97,8 @@ def test_corpus_of_bad_json_lines(spark, mini, tmp_path: Path):
     assert len(rows["long"]["name"]["first"]) == 1_000_000
     warned = {
         r["line"]: list(r["codes"])
-        for r in ib.batch_errors(spark, mini, result["batch_id"], severity="warning")
+        for r in Lakeport(spark, mini)
+        .errors(result["batch_id"], severity="warning")
         .select("line", F.col("errors.code").alias("codes"))
         .collect()
     }
@@ -150,14 +152,14 @@ def test_record_conservation_property(spark, mini, tmp_path_factory, records):
             bad[i + 1] = (code, lines[-1])
     f = tmp_path_factory.mktemp("prop") / "mixed.jsonl"
     f.write_text("\n".join(lines) + "\n")
-    result = ib.ingest(spark, mini, "people_all", [str(f)])
+    result = Lakeport(spark, mini).ingest("people_all", [str(f)]).to_json()
     m = result["metrics"]
     assert m["inputRecordCount"] == len(records)
     assert m["inputRecordCount"] == m["outputRecordCount"] + m["failedRecordCount"]
     assert m["failedRecordCount"] == len(bad)
     landed = (
         spark.read.format("delta")
-        .load(lk.Lake(mini.lake_root).dataset_path("people_all"))
+        .load(Lake(mini.lake_root).dataset_path("people_all"))
         .where(F.col("_batch_id") == result["batch_id"])
         .select("id")
         .collect()
@@ -165,7 +167,8 @@ def test_record_conservation_property(spark, mini, tmp_path_factory, records):
     assert sorted(r["id"] for r in landed) == sorted(good_ids)
     failed = {
         r["line"]: (r["codes"][0], r["raw"])
-        for r in ib.batch_errors(spark, mini, result["batch_id"])
+        for r in Lakeport(spark, mini)
+        .errors(result["batch_id"])
         .select("line", "raw", F.col("errors.code").alias("codes"))
         .collect()
     }

@@ -12,9 +12,13 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from lakeport import ingest_batch as ib
+from lakeport.api import Lakeport
 from lakeport.errors import BatchError, BatchStateError
-from lakeport.storage import lake as lk
+from lakeport.lake import fs
+from lakeport.lake.catalog import batches, get_batch
+from lakeport.lake.delta import delta_version, is_delta
+from lakeport.lake.layout import Lake
+from lakeport.pipeline.frame import validated_frame
 from tests.spark.conftest import EXPECTED, EXPECTED_DDL, ROWS, write_jsonl
 
 pytestmark = pytest.mark.spark
@@ -22,7 +26,7 @@ pytestmark = pytest.mark.spark
 
 def _dataset(spark, cfg, name: str):
     cols = [c.split()[0] for c in EXPECTED_DDL.split(", ")]
-    return spark.read.format("delta").load(lk.Lake(cfg.lake_root).dataset_path(name)).select(*cols)
+    return spark.read.format("delta").load(Lake(cfg.lake_root).dataset_path(name)).select(*cols)
 
 
 def _expected(spark, rows=EXPECTED):
@@ -32,13 +36,13 @@ def _expected(spark, rows=EXPECTED):
 @pytest.mark.parametrize("compress", [False, True], ids=["jsonl", "jsonl.gz"])
 def test_json_lines_land_exactly(spark, mini, tmp_path, compress):
     f = write_jsonl(tmp_path / "people.jsonl", ROWS, compress)
-    result = ib.ingest(spark, mini, "people", [f])
+    result = Lakeport(spark, mini).ingest("people", [f]).to_json()
     assert result["status"] == "success"
     assert result["metrics"]["inputRecordCount"] == 3
     assert result["metrics"]["outputRecordCount"] == 3
     assert result["metrics"]["failedRecordCount"] == 0
     assertDataFrameEqual(_dataset(spark, mini, "people"), _expected(spark))
-    system = spark.read.format("delta").load(lk.Lake(mini.lake_root).dataset_path("people"))
+    system = spark.read.format("delta").load(Lake(mini.lake_root).dataset_path("people"))
     assert {r["_batch_id"] for r in system.select("_batch_id").collect()} == {result["batch_id"]}
     assert system.where(F.col("_source_file").endswith(Path(f).name)).count() == 3
 
@@ -46,7 +50,7 @@ def test_json_lines_land_exactly(spark, mini, tmp_path, compress):
 def test_multiline_json_array(spark, mini, tmp_path):
     f = tmp_path / "people.json"
     f.write_text(json.dumps(ROWS, indent=2))
-    result = ib.ingest(spark, mini, "people_multi", [str(f)])
+    result = Lakeport(spark, mini).ingest("people_multi", [str(f)]).to_json()
     assert result["metrics"]["outputRecordCount"] == 3
     assertDataFrameEqual(_dataset(spark, mini, "people_multi"), _expected(spark))
 
@@ -60,7 +64,7 @@ def test_csv_with_bom_crlf_quotes_and_gzip(spark, mini, tmp_path):
     )
     f = tmp_path / "people.csv.gz"
     f.write_bytes(gzip.compress(text.encode("utf-8")))
-    result = ib.ingest(spark, mini, "people_csv", [str(f)])
+    result = Lakeport(spark, mini).ingest("people_csv", [str(f)]).to_json()
     assert result["metrics"] == {
         **result["metrics"],
         "inputRecordCount": 3,
@@ -88,16 +92,18 @@ def test_csv_rows_with_wrong_field_counts_are_parse_errors(spark, mini, tmp_path
     f.write_text("id,first_name,age\np1,Ada,36\np2,Bo\np3,Cy,30,extra\n")
     cfg = mini
     with pytest.raises(BatchError) as info:
-        ib.ingest(spark, cfg, "people_csv", [str(f)])
+        Lakeport(spark, cfg).ingest("people_csv", [str(f)]).to_json()
     assert info.value.code == "BATCH_ROW_ERRORS"
-    errors = ib.batch_errors(spark, cfg, info.value.batch_id).select(
-        "line", "raw", F.col("errors.code").alias("codes")
+    errors = (
+        Lakeport(spark, cfg)
+        .errors(info.value.batch_id)
+        .select("line", "raw", F.col("errors.code").alias("codes"))
     )
     assert [tuple(r) for r in errors.collect()] == [
         (3, "p2,Bo", ["PARSE_MALFORMED_CSV"]),
         (4, "p3,Cy,30,extra", ["PARSE_MALFORMED_CSV"]),
     ]
-    assert not lk.is_delta(spark, lk.Lake(cfg.lake_root).dataset_path("people_csv"))
+    assert not is_delta(spark, Lake(cfg.lake_root).dataset_path("people_csv"))
 
 
 def test_parquet_keeps_source_types(spark, mini, tmp_path):
@@ -107,7 +113,7 @@ def test_parquet_keeps_source_types(spark, mini, tmp_path):
     )
     path = str(tmp_path / "people.parquet")
     src.coalesce(1).write.parquet(path)
-    result = ib.ingest(spark, mini, "people_pq", [path])
+    result = Lakeport(spark, mini).ingest("people_pq", [path]).to_json()
     assert result["metrics"]["outputRecordCount"] == 2
     expected = [
         ("p1", ("Ada",), 36, datetime(2024, 1, 2, 3, 4, 5), True, ["a"]),
@@ -119,16 +125,20 @@ def test_parquet_keeps_source_types(spark, mini, tmp_path):
 def test_row_error_without_partial_ingestion_fails_and_leaves_dataset_unchanged(
     spark, mini, tmp_path
 ):
-    good = ib.ingest(spark, mini, "people", [write_jsonl(tmp_path / "a.jsonl", ROWS)])
-    path = lk.Lake(mini.lake_root).dataset_path("people")
-    version = lk.delta_version(spark, path)
+    good = (
+        Lakeport(spark, mini).ingest("people", [write_jsonl(tmp_path / "a.jsonl", ROWS)]).to_json()
+    )
+    path = Lake(mini.lake_root).dataset_path("people")
+    version = delta_version(spark, path)
     bad_rows = [*ROWS[:1], {"id": "p9", "age": -1}, "{not json"]
     with pytest.raises(BatchError) as info:
-        ib.ingest(spark, mini, "people", [write_jsonl(tmp_path / "b.jsonl", bad_rows)])
+        Lakeport(spark, mini).ingest(
+            "people", [write_jsonl(tmp_path / "b.jsonl", bad_rows)]
+        ).to_json()
     assert info.value.code == "BATCH_ROW_ERRORS"
-    assert lk.delta_version(spark, path) == version
+    assert delta_version(spark, path) == version
     assert spark.read.format("delta").load(path).count() == 3
-    status = lk.batch_summary(lk.get_batch(spark, lk.Lake(mini.lake_root), info.value.batch_id))
+    status = Lakeport(spark, mini).batch(info.value.batch_id).to_json()
     assert status["status"] == "failed"
     assert status["error"]["code"] == "BATCH_ROW_ERRORS"
     assert status["metrics"]["inputRecordCount"] == 3
@@ -147,7 +157,7 @@ def test_partial_ingestion_lands_good_rows_and_keeps_failed_ones_with_lines(spar
         {"first_name": "NoId"},
     ]
     f = write_jsonl(tmp_path / "mixed.jsonl", rows)
-    result = ib.ingest(spark, mini, "people_part", [f])
+    result = Lakeport(spark, mini).ingest("people_part", [f]).to_json()
     m = result["metrics"]
     # the blank line is not a record: 6 records, 2 failed (33% <= 40%)
     assert (m["inputRecordCount"], m["outputRecordCount"], m["failedRecordCount"]) == (6, 4, 2)
@@ -155,8 +165,10 @@ def test_partial_ingestion_lands_good_rows_and_keeps_failed_ones_with_lines(spar
     assert result["status"] == "success"
     assert m["inputRecordCount"] == m["outputRecordCount"] + m["failedRecordCount"]
     assert result["errorSummary"] == {"PARSE_MALFORMED_JSON": 1, "REQUIRED_MISSING": 1}
-    errors = ib.batch_errors(spark, mini, result["batch_id"]).select(
-        "line", "raw", "errors.code", "errors.field"
+    errors = (
+        Lakeport(spark, mini)
+        .errors(result["batch_id"])
+        .select("line", "raw", "errors.code", "errors.field")
     )
     assert [tuple(r) for r in errors.collect()] == [
         (6, "[1, 2]", ["PARSE_MALFORMED_JSON"], [None]),
@@ -164,86 +176,88 @@ def test_partial_ingestion_lands_good_rows_and_keeps_failed_ones_with_lines(spar
     ]
     # p4's invalid optional datetime is a warning: the row lands with a null signup
     warned = (
-        ib.batch_errors(spark, mini, result["batch_id"], severity="warning")
+        Lakeport(spark, mini)
+        .errors(result["batch_id"], severity="warning")
         .select("line", "errors.code")
         .collect()
     )
     assert [tuple(r) for r in warned] == [(4, ["CONVERSION_INVALID_DATETIME"])]
-    landed = spark.read.format("delta").load(lk.Lake(mini.lake_root).dataset_path("people_part"))
+    landed = spark.read.format("delta").load(Lake(mini.lake_root).dataset_path("people_part"))
     assert sorted(r["id"] for r in landed.collect()) == ["p1", "p2", "p3", "p4"]
 
 
 def test_threshold_exceeded_fails_the_batch(spark, mini, tmp_path):
     rows = [ROWS[0], "bad", "bad", "bad"]
     with pytest.raises(BatchError) as info:
-        ib.ingest(
-            spark,
-            mini,
+        Lakeport(spark, mini).ingest(
             "people_part",
             [write_jsonl(tmp_path / "t.jsonl", rows)],
             partial={"error_threshold_percent": 50},
-        )
+        ).to_json()
     assert info.value.code == "BATCH_THRESHOLD_EXCEEDED"
     assert "3 of 4 records failed (75.00%)" in info.value.message
-    assert not lk.is_delta(spark, lk.Lake(mini.lake_root).dataset_path("people_part"))
-    assert ib.batch_errors(spark, mini, info.value.batch_id).count() == 3
+    assert not is_delta(spark, Lake(mini.lake_root).dataset_path("people_part"))
+    assert Lakeport(spark, mini).errors(info.value.batch_id).count() == 3
 
 
 def test_rerun_with_same_batch_id_never_duplicates(spark, mini, tmp_path):
     f = write_jsonl(tmp_path / "p.jsonl", ROWS)
-    first = ib.ingest(spark, mini, "people", [f], batch_id="fixed-1")
-    path = lk.Lake(mini.lake_root).dataset_path("people")
-    version = lk.delta_version(spark, path)
-    again = ib.ingest(spark, mini, "people", [f], batch_id="fixed-1")
+    first = Lakeport(spark, mini).ingest("people", [f], batch_id="fixed-1").to_json()
+    path = Lake(mini.lake_root).dataset_path("people")
+    version = delta_version(spark, path)
+    again = Lakeport(spark, mini).ingest("people", [f], batch_id="fixed-1").to_json()
     assert again["status"] == "success" and again["batch_id"] == first["batch_id"] == "fixed-1"
-    assert lk.delta_version(spark, path) == version
+    assert delta_version(spark, path) == version
     assert spark.read.format("delta").load(path).count() == 3
 
 
 def test_replace_removes_predecessor_rows_in_the_same_commit(spark, mini, tmp_path):
-    one = ib.ingest(
-        spark, mini, "people", [write_jsonl(tmp_path / "1.jsonl", ROWS[:2])], batch_id="one"
+    one = (
+        Lakeport(spark, mini)
+        .ingest("people", [write_jsonl(tmp_path / "1.jsonl", ROWS[:2])], batch_id="one")
+        .to_json()
     )
-    path = lk.Lake(mini.lake_root).dataset_path("people")
-    v1 = lk.delta_version(spark, path)
-    two = ib.ingest(
-        spark,
-        mini,
-        "people",
-        [write_jsonl(tmp_path / "2.jsonl", ROWS[2:])],
-        batch_id="two",
-        replace=["one"],
+    path = Lake(mini.lake_root).dataset_path("people")
+    v1 = delta_version(spark, path)
+    two = (
+        Lakeport(spark, mini)
+        .ingest(
+            "people", [write_jsonl(tmp_path / "2.jsonl", ROWS[2:])], batch_id="two", replace=["one"]
+        )
+        .to_json()
     )
     assert one["status"] == two["status"] == "success"
-    assert lk.delta_version(spark, path) == v1 + 1
+    assert delta_version(spark, path) == v1 + 1
     assertDataFrameEqual(_dataset(spark, mini, "people"), _expected(spark, EXPECTED[2:]))
     assert two["replaced"] == ["one"]
 
 
 def test_lifecycle_and_illegal_transitions(spark, mini, tmp_path):
     f = write_jsonl(tmp_path / "life.jsonl", ROWS)
-    b = ib.create_batch(spark, mini, "people", batch_id="life")
+    b = Lakeport(spark, mini).create_batch("people", batch_id="life").to_json()
     assert b["status"] == "loading"
     with pytest.raises(BatchStateError, match="has no files"):
-        ib.complete(spark, mini, "life")
-    assert ib.upload(spark, mini, "life", [f])["status"] == "loading"
-    done = ib.complete(spark, mini, "life")
+        Lakeport(spark, mini).complete("life").to_json()
+    assert Lakeport(spark, mini).upload("life", [f]).to_json()["status"] == "loading"
+    done = Lakeport(spark, mini).complete("life").to_json()
     assert done["status"] == "success" and done["metrics"]["outputRecordCount"] == 3
-    assert ib.complete(spark, mini, "life")["metrics"] == done["metrics"]  # retry is a no-op
+    assert (
+        Lakeport(spark, mini).complete("life").to_json()["metrics"] == done["metrics"]
+    )  # retry is a no-op
     with pytest.raises(
         BatchStateError, match="is success; files can only be uploaded into a loading batch"
     ):
-        ib.upload(spark, mini, "life", [f])
+        Lakeport(spark, mini).upload("life", [f]).to_json()
     with pytest.raises(BatchStateError, match="only a loading batch can be aborted"):
-        ib.abort(spark, mini, "life")
-    ib.create_batch(spark, mini, "people", batch_id="gone")
-    assert ib.abort(spark, mini, "gone")["status"] == "aborted"
+        Lakeport(spark, mini).abort("life").to_json()
+    Lakeport(spark, mini).create_batch("people", batch_id="gone").to_json()
+    assert Lakeport(spark, mini).abort("gone").to_json()["status"] == "aborted"
     with pytest.raises(BatchStateError, match="was aborted; it cannot be completed"):
-        ib.complete(spark, mini, "gone")
+        Lakeport(spark, mini).complete("gone").to_json()
     with pytest.raises(BatchStateError, match="already exists"):
-        ib.create_batch(spark, mini, "people", batch_id="gone")
+        Lakeport(spark, mini).create_batch("people", batch_id="gone").to_json()
     listed = (
-        lk.batches(spark, lk.Lake(mini.lake_root))
+        batches(spark, Lake(mini.lake_root))
         .select("batch_id", "status")
         .orderBy("batch_id")
         .collect()
@@ -263,30 +277,28 @@ def test_batch_level_file_errors(spark, mini, tmp_path, name, content, code):
     f = tmp_path / name
     f.write_bytes(content)
     with pytest.raises(BatchError) as info:
-        ib.ingest(spark, mini, "people", [str(f)])
+        Lakeport(spark, mini).ingest("people", [str(f)]).to_json()
     assert info.value.code == code
     assert name in info.value.message
-    row = lk.get_batch(spark, lk.Lake(mini.lake_root), info.value.batch_id)
-    assert (row["status"], row["error_code"]) == ("failed", code)
+    row = get_batch(spark, Lake(mini.lake_root), info.value.batch_id)
+    assert (row.status, row.error_code) == ("failed", code)
 
 
 def test_missing_file_and_header_only_csv(spark, mini, tmp_path):
     with pytest.raises(BatchError) as info:
-        ib.ingest(spark, mini, "people", [str(tmp_path / "nope.jsonl")])
+        Lakeport(spark, mini).ingest("people", [str(tmp_path / "nope.jsonl")]).to_json()
     assert info.value.code == "BATCH_FILE_NOT_FOUND"
     f = tmp_path / "header.csv"
     f.write_text("id,first_name\n")
     with pytest.raises(BatchError) as info:
-        ib.ingest(spark, mini, "people_csv", [str(f)])
+        Lakeport(spark, mini).ingest("people_csv", [str(f)]).to_json()
     assert info.value.code == "BATCH_CSV_HEADER_ONLY"
 
 
 def test_pipeline_has_no_python_udf(spark, mini, tmp_path):
-    from lakeport.storage import fs
-
     f = write_jsonl(tmp_path / "plan.jsonl", ROWS)
     ds = mini.dataset("people")
-    frame, _ = ib.validated_frame(spark, ds, fs.list_files(spark, [f]), ds.config.options)
+    frame, _ = validated_frame(spark, ds, fs.list_files(spark, [f]), ds.config.options)
     plan = frame._jdf.queryExecution().executedPlan().toString()
     for node in (
         "BatchEvalPython",
@@ -308,22 +320,28 @@ def test_gzip_truncated_past_the_first_megabyte_fails_cleanly(spark, mini, tmp_p
     f = tmp_path / "cut.jsonl.gz"
     f.write_bytes(data[: len(data) * 3 // 4])  # > 1 MB of text before the cut
     with pytest.raises(BatchError) as info:
-        ib.ingest(spark, mini, "people", [str(f)])
+        Lakeport(spark, mini).ingest("people", [str(f)]).to_json()
     assert info.value.code == "BATCH_FILE_UNREADABLE"
     assert "truncated or corrupt" in info.value.message
-    assert not lk.is_delta(spark, lk.Lake(mini.lake_root).dataset_path("people"))
-    row = lk.get_batch(spark, lk.Lake(mini.lake_root), info.value.batch_id)
-    assert (row["status"], row["error_code"]) == ("failed", "BATCH_FILE_UNREADABLE")
+    assert not is_delta(spark, Lake(mini.lake_root).dataset_path("people"))
+    row = get_batch(spark, Lake(mini.lake_root), info.value.batch_id)
+    assert (row.status, row.error_code) == ("failed", "BATCH_FILE_UNREADABLE")
 
 
 def test_error_threshold_count(spark, mini, tmp_path):
     rows = [*ROWS, "bad", "bad"]
     f = write_jsonl(tmp_path / "c.jsonl", rows)
     with pytest.raises(BatchError) as info:
-        ib.ingest(spark, mini, "people_part", [f], partial={"error_threshold_count": 1})
+        Lakeport(spark, mini).ingest(
+            "people_part", [f], partial={"error_threshold_count": 1}
+        ).to_json()
     assert info.value.code == "BATCH_THRESHOLD_EXCEEDED"
     assert "2 records failed, above error_threshold_count 1" in info.value.message
-    ok = ib.ingest(spark, mini, "people_part", [f], partial={"error_threshold_count": 2})
+    ok = (
+        Lakeport(spark, mini)
+        .ingest("people_part", [f], partial={"error_threshold_count": 2})
+        .to_json()
+    )
     assert (
         ok["status"],
         ok["metrics"]["outputRecordCount"],
@@ -334,7 +352,7 @@ def test_error_threshold_count(spark, mini, tmp_path):
 def test_csv_in_another_charset_with_semicolons(spark, mini, tmp_path):
     f = tmp_path / "latin.csv"
     f.write_bytes("id;name.first;age\np1;José;36\np2;Zoë;x\n".encode("iso-8859-1"))
-    result = ib.ingest(spark, mini, "people_latin", [str(f)])
+    result = Lakeport(spark, mini).ingest("people_latin", [str(f)]).to_json()
     m = result["metrics"]
     assert (m["inputRecordCount"], m["outputRecordCount"], m["warningRecordCount"]) == (2, 2, 1)
     expected = [("p1", ("José",), 36, None, None, None), ("p2", ("Zoë",), None, None, None, None)]

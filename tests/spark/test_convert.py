@@ -25,9 +25,11 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from lakeport.config import MappingSpec, SchemaSpec
+from lakeport.config.plan import resolve_mapping
+from lakeport.pipeline.mapping import apply_mapping
+from lakeport.spec.mapping import MappingSpec
+from lakeport.spec.schema import SchemaSpec
 from lakeport.transforms.convert import INTEGER_RANGES, convert
-from lakeport.transforms.mapping import apply_mapping, resolve_mapping
 
 pytestmark = pytest.mark.spark
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from lakeport import demo, sample_data
+from lakeport import demo
+from lakeport import sample as sample_data
 from tests.conftest import CONFIG
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]

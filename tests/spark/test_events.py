@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from lakeport import ingest_batch as ib
+from lakeport.api import Lakeport
 from lakeport.config import load_config
 from lakeport.errors import BatchError
-from lakeport.storage import lake as lk
+from lakeport.lake.layout import Lake
 from tests.spark.conftest import CONFIG, ROWS, write_jsonl
 
 pytestmark = pytest.mark.spark
@@ -78,13 +78,15 @@ def test_success_and_failure_events_are_written_and_signed(
     monkeypatch.setenv("LAKEPORT_TEST_HOOK_SECRET", "s3cret")
     hook = receiver([503, 200, 200])  # the first delivery is retried once
     cfg = _cfg_with_hook(mini, hook.url, ", attempts: 3, timeout_seconds: 2")
-    ok = ib.ingest(
-        spark, cfg, "people", [write_jsonl(tmp_path / "ok.jsonl", ROWS)], batch_id="ev-ok"
+    ok = (
+        Lakeport(spark, cfg)
+        .ingest("people", [write_jsonl(tmp_path / "ok.jsonl", ROWS)], batch_id="ev-ok")
+        .to_json()
     )
     with pytest.raises(BatchError):
-        ib.ingest(
-            spark, cfg, "people", [write_jsonl(tmp_path / "bad.jsonl", ["nope"])], batch_id="ev-bad"
-        )
+        Lakeport(spark, cfg).ingest(
+            "people", [write_jsonl(tmp_path / "bad.jsonl", ["nope"])], batch_id="ev-bad"
+        ).to_json()
     assert ok["status"] == "success"
     assert len(hook.requests) == 3
     payloads = []
@@ -125,7 +127,7 @@ def test_success_and_failure_events_are_written_and_signed(
     )
     assert hook.requests[2][0]["X-Lakeport-Event"] == "ing_load_failure"
 
-    events = spark.read.format("delta").load(lk.Lake(cfg.lake_root).system_path("events"))
+    events = spark.read.format("delta").load(Lake(cfg.lake_root).system_path("events"))
     rows = sorted(
         (r["batch_id"], r["event_type"], r["success_count"], r["failed_count"])
         for r in events.collect()
@@ -138,8 +140,8 @@ def test_a_dead_webhook_never_fails_or_undoes_the_batch(spark, mini, tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     cfg = _cfg_with_hook(mini, f"http://127.0.0.1:{port}/hook", ", attempts: 2, timeout_seconds: 1")
-    result = ib.ingest(spark, cfg, "people", [write_jsonl(tmp_path / "ok.jsonl", ROWS)])
-    assert result["status"] == "success"
-    assert (
-        spark.read.format("delta").load(lk.Lake(cfg.lake_root).dataset_path("people")).count() == 3
+    result = (
+        Lakeport(spark, cfg).ingest("people", [write_jsonl(tmp_path / "ok.jsonl", ROWS)]).to_json()
     )
+    assert result["status"] == "success"
+    assert spark.read.format("delta").load(Lake(cfg.lake_root).dataset_path("people")).count() == 3

@@ -15,9 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from lakeport import export_snapshot as ex
-from lakeport.errors import UsageError
-from lakeport.storage import lake as lk
+from lakeport import exports as ex
+from lakeport.errors import ExportError, UsageError
+from lakeport.lake import hooks
+from lakeport.lake.delta import write_batch_rows
+from lakeport.lake.layout import Lake
+from lakeport.lake.tables import struct_schema
 from tests.conftest import CONFIG
 
 pytestmark = pytest.mark.spark
@@ -66,7 +69,7 @@ def create_profiles(spark, path: str) -> None:
     """Version 0: the empty table with CDF on; version 1: the first build (inserts only)."""
     from delta.tables import DeltaTable
 
-    schema = lk.struct_schema(PROFILE_DDL)
+    schema = struct_schema(PROFILE_DDL)
     builder = DeltaTable.create(spark).location(path).addColumns(schema)
     builder.property("delta.enableChangeDataFeed", "true").execute()
     spark.createDataFrame(BUILD1, schema).write.format("delta").mode("append").save(path)
@@ -77,7 +80,7 @@ def build(spark, path: str, upserts: list[tuple], deleted: list[str]) -> None:
     from delta.tables import DeltaTable
     from pyspark.sql import functions as F
 
-    schema = lk.struct_schema(PROFILE_DDL)
+    schema = struct_schema(PROFILE_DDL)
     rows = spark.createDataFrame(upserts, schema).withColumn("_gone", F.lit(False))
     gone = spark.createDataFrame([(d,) for d in deleted], "profile_id string")
     for f in schema.fields[1:]:
@@ -114,10 +117,15 @@ def build2_and_3(spark, path: str) -> None:
     build(spark, path, [profile("P5", "b3", email="p5@example.com", points=7)], ["P6"])
 
 
+def profiles_path(cfg, policy: str = "demo") -> str:
+    """``<lake>/profiles/<policy>``, the table an export of ``policy`` reads."""
+    return Lake(cfg.lake_root).profiles_path(policy)
+
+
 @pytest.fixture
 def profiles_cfg(cfg, spark):
     """The repo config on a temp lake whose ``profiles/demo`` table has had one build (version 1)."""
-    create_profiles(spark, ex.profiles_path(cfg, "demo"))
+    create_profiles(spark, profiles_path(cfg))
     return cfg
 
 
@@ -128,7 +136,7 @@ def built(spark, tmp_path_factory):
 
     root = tmp_path_factory.mktemp("exports-lake")
     cfg = load_config(CONFIG, lake_root=str(root / "lake"))
-    path = ex.profiles_path(cfg, "demo")
+    path = profiles_path(cfg)
     create_profiles(spark, path)
     build2_and_3(spark, path)
     return cfg, root
@@ -207,16 +215,16 @@ def test_full_export_reads_back_equal_to_the_pinned_version(spark, built, fmt, c
     cfg, root = built
     target = root / f"out-{fmt}-{compression}"
     csv = {"csv_arrays": "json", "csv_drop": ["_provenance"]} if fmt == "csv" else {}
-    summary = ex.export_snapshot(
+    result = ex.export_snapshot(
         spark, cfg, "demo", str(target), fmt, compression=compression,
         export_time="202611231000", **csv,
     )  # fmt: skip
     directory = target / "demo" / "exportTime=202611231000"
     manifest = json.loads((directory / "_manifest.json").read_text())
-    assert summary["status"] == "exported" and summary["mode"] == "full"
-    assert summary["path"] == f"file:{directory}"
+    assert result.status == "exported" and result.mode == "full"
+    assert result.path == f"file:{directory}"
     assert manifest["source"] == {"path": f"file:{root}/lake/profiles/demo", "version": 3}
-    assert manifest["rowCount"] == 4 and summary["rowCount"] == 4  # P1 P2 P4 P5
+    assert manifest["rowCount"] == 4 and result.row_count == 4  # P1 P2 P4 P5
     assert manifest["mode"] == "full" and manifest["incrementalTo"] is None
     assert manifest["format"] == fmt
     assert manifest["compression"] == (compression or ("snappy" if fmt == "parquet" else "none"))
@@ -237,28 +245,29 @@ def test_incremental_export_holds_exactly_the_changed_and_removed_profiles(
     spark, profiles_cfg, tmp_path
 ):
     cfg = profiles_cfg
-    path = ex.profiles_path(cfg, "demo")
+    path = profiles_path(cfg)
     target = tmp_path / "exports"
     first = ex.export_snapshot(
         spark, cfg, "demo", str(target), "json", export_time="202611230900", incremental=True
     )
-    assert (first["mode"], first["sourceVersion"], first["rowCount"]) == ("full", 1, 4)
-    assert first["modeReason"].startswith("first export: no earlier complete export")
+    assert (first.mode, first.source_version, first.row_count) == ("full", 1, 4)
+    assert first.mode_reason.startswith("first export: no earlier complete export")
 
     build2_and_3(spark, path)
-    summary = ex.export_snapshot(
+    result = ex.export_snapshot(
         spark, cfg, "demo", str(target), "json", export_time="202611231000", incremental=True
     )
+    summary = result.to_json()
     directory = target / "demo" / "exportTime=202611231000"
     manifest = json.loads((directory / "_manifest.json").read_text())
-    assert manifest["mode"] == "incremental" and summary["mode"] == "incremental"
+    assert manifest["mode"] == "incremental" and result.mode == "incremental"
     assert manifest["incrementalTo"] == {
         "exportTime": "202611230900",
         "path": f"file:{target}/demo/exportTime=202611230900",
         "sourceVersion": 1,
     }
     assert manifest["source"]["version"] == 3
-    assert (manifest["rowCount"], summary["removedCount"]) == (3, 1)
+    assert (manifest["rowCount"], result.removed_count, summary["removedCount"]) == (3, 1, 1)
     check_layout(directory, manifest)
     expected = at_version(spark, path, 3).where("profile_id IN ('P1', 'P2', 'P5')")
     assert_equal(read_back(spark, directory, manifest), expected)
@@ -276,7 +285,7 @@ def test_incremental_export_holds_exactly_the_changed_and_removed_profiles(
     before = (directory / "_SUCCESS").stat().st_mtime_ns, (directory / "_manifest.json").read_text()
     again = ex.export_snapshot(
         spark, cfg, "demo", str(target), "json", export_time="202611231000", incremental=True
-    )
+    ).to_json()
     assert again["status"] == "exists"
     assert {k: v for k, v in again.items() if k not in ("status", "durationSeconds")} == {
         k: v for k, v in summary.items() if k not in ("status", "durationSeconds")
@@ -286,7 +295,7 @@ def test_incremental_export_holds_exactly_the_changed_and_removed_profiles(
         (directory / "_manifest.json").read_text(),
     ) == before
     # a different request for a complete export time is refused
-    with pytest.raises(ex.ExportError, match=r"format='json' \(asked 'parquet'\)") as err:
+    with pytest.raises(ExportError, match=r"format='json' \(asked 'parquet'\)") as err:
         ex.export_snapshot(spark, cfg, "demo", str(target), "parquet", export_time="202611231000")
     assert err.value.code == "EXPORT_CONFLICT" and err.value.exit_code == 2
 
@@ -294,8 +303,10 @@ def test_incremental_export_holds_exactly_the_changed_and_removed_profiles(
     empty = ex.export_snapshot(
         spark, cfg, "demo", str(target), "json", export_time="202611231100", incremental=True
     )
-    assert (empty["mode"], empty["rowCount"], empty["removedCount"]) == ("incremental", 0, 0)
-    assert empty["incrementalTo"]["exportTime"] == "202611231000"
+    assert (empty.mode, empty.row_count, empty.removed_count) == ("incremental", 0, 0)
+    assert empty.to_json()["removedCount"] == 0
+    assert empty.incremental_to is not None
+    assert empty.incremental_to["exportTime"] == "202611231000"
 
     events = spark.read.format("delta").load(f"{cfg.lake_root}/system/events")
     got = sorted(
@@ -308,21 +319,22 @@ def test_incremental_falls_back_to_full_when_the_change_feed_has_a_gap(
     spark, profiles_cfg, tmp_path
 ):
     cfg = profiles_cfg
-    path = ex.profiles_path(cfg, "demo")
+    path = profiles_path(cfg)
     target = tmp_path / "exports"
     ex.export_snapshot(spark, cfg, "demo", str(target), "parquet", export_time="202611230900")
     spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES (delta.enableChangeDataFeed = false)")
     build(spark, path, [profile("P1", "b2", email="changed@example.com")], ["P4"])
     spark.sql(f"ALTER TABLE delta.`{path}` SET TBLPROPERTIES (delta.enableChangeDataFeed = true)")
-    summary = ex.export_snapshot(
+    result = ex.export_snapshot(
         spark, cfg, "demo", str(target), "parquet", export_time="202611231000", incremental=True
     )
-    assert summary["mode"] == "full" and summary["sourceVersion"] == 4
-    assert "DELTA_MISSING_CHANGE_DATA" in summary["modeReason"]
-    assert summary["modeReason"].startswith("fell back to full: the change data feed")
+    assert result.mode == "full" and result.source_version == 4
+    assert "DELTA_MISSING_CHANGE_DATA" in result.mode_reason
+    assert result.mode_reason.startswith("fell back to full: the change data feed")
+    assert result.removed_count is None and "removedCount" not in result.to_json()
     directory = target / "demo" / "exportTime=202611231000"
     manifest = json.loads((directory / "_manifest.json").read_text())
-    assert manifest["modeReason"] == summary["modeReason"] and "removed" not in manifest
+    assert manifest["modeReason"] == result.mode_reason and "removed" not in manifest
     assert_equal(read_back(spark, directory, manifest), at_version(spark, path, 4))
 
 
@@ -330,7 +342,7 @@ def test_csv_flattening_names_clashes_and_drops(spark):
     df = spark.createDataFrame(
         [], "a struct<b:string, c:struct<d:int>, t:array<int>>, A_B string, m map<string,int>"
     )
-    with pytest.raises(ex.ExportError, match=r"'A_B' would come from both a\.b and A_B") as err:
+    with pytest.raises(ExportError, match=r"'A_B' would come from both a\.b and A_B") as err:
         ex.csv_frame(df, arrays="json")
     assert err.value.code == "EXPORT_CSV_NAME_CLASH"
     flat, columns = ex.csv_frame(df, arrays="json", drop=["A_B", "m"])
@@ -348,7 +360,7 @@ def test_csv_flattening_names_clashes_and_drops(spark):
 
 def test_bad_arguments_and_missing_tables_are_refused_before_any_work(spark, built, tmp_path):
     cfg, _ = built
-    with pytest.raises(ex.ExportError, match="no profile table for policy 'nope'") as err:
+    with pytest.raises(ExportError, match="no profile table for policy 'nope'") as err:
         ex.export_snapshot(spark, cfg, "nope", str(tmp_path), "parquet")
     assert (err.value.code, err.value.exit_code) == ("EXPORT_SOURCE_MISSING", 1)
     assert err.value.message.endswith(
@@ -378,28 +390,27 @@ def test_crash_after_data_then_rerun_publishes_one_complete_export(
 
     cfg, _ = built
     target = tmp_path / "exports"
-    monkeypatch.setattr(ex, "_exit", fake_exit)
-    monkeypatch.setenv(ex.CRASH_ENV, "after_data")
-    with pytest.raises(Crash):
+    monkeypatch.setattr(hooks, "_exit", fake_exit)
+    monkeypatch.setenv(hooks.CRASH_ENV, "after_data")
+    with pytest.raises(Crash) as crash:
         ex.export_snapshot(spark, cfg, "demo", str(target), "parquet", export_time="202611231000")
+    assert crash.value.args == (hooks.CRASH_EXIT_CODE,)
     left = sorted(p.name for p in (target / "demo").iterdir())
     assert len(left) == 1 and left[0].startswith("_tmp_exportTime=202611231000_")
     assert list((target / "demo" / left[0]).glob("part-*"))  # data, but no manifest or _SUCCESS
     assert not list((target / "demo" / left[0]).glob("_*"))
 
-    monkeypatch.delenv(ex.CRASH_ENV)
-    summary = ex.export_snapshot(
+    monkeypatch.delenv(hooks.CRASH_ENV)
+    result = ex.export_snapshot(
         spark, cfg, "demo", str(target), "parquet", export_time="202611231000"
     )
-    assert summary["status"] == "exported"
+    assert result.status == "exported"
     assert sorted(p.name for p in (target / "demo").iterdir()) == ["exportTime=202611231000"]
     directory = target / "demo" / "exportTime=202611231000"
     manifest = json.loads((directory / "_manifest.json").read_text())
     check_layout(directory, manifest)
     assert manifest["source"]["version"] == 3
-    assert_equal(
-        read_back(spark, directory, manifest), at_version(spark, ex.profiles_path(cfg, "demo"), 3)
-    )
+    assert_equal(read_back(spark, directory, manifest), at_version(spark, profiles_path(cfg), 3))
 
 
 # --------------------------------------------------------------------------------------------
@@ -423,24 +434,26 @@ def people_batch(spark, batch_id: str, ids: list[str]):
 def test_dataset_incremental_export_holds_the_new_batches_and_names_replaced_ones(
     spark, mini, tmp_path
 ):
-    path = lk.Lake(mini.lake_root).dataset_path("people")
-    lk.write_batch_rows(people_batch(spark, "b1", ["p1", "p2"]), path, ["b1"])
+    path = Lake(mini.lake_root).dataset_path("people")
+    write_batch_rows(people_batch(spark, "b1", ["p1", "p2"]), path, ["b1"])
     target = tmp_path / "exports"
     first = ex.export_dataset(
         spark, mini, "people", str(target), "parquet", export_time="202611230900", incremental=True
     )
-    assert (first["mode"], first["rowCount"], first["sourceVersion"]) == ("full", 2, 0)
+    assert (first.mode, first.row_count, first.source_version) == ("full", 2, 0)
+    assert first.batch_ids is None and "batchIds" not in first.to_json()
 
-    lk.write_batch_rows(people_batch(spark, "b2", ["p3"]), path, ["b2"])
-    lk.write_batch_rows(people_batch(spark, "b3", ["p1", "p2", "p4"]), path, ["b3", "b1"])  # replay
-    summary = ex.export_dataset(
+    write_batch_rows(people_batch(spark, "b2", ["p3"]), path, ["b2"])
+    write_batch_rows(people_batch(spark, "b3", ["p1", "p2", "p4"]), path, ["b3", "b1"])  # replay
+    result = ex.export_dataset(
         spark, mini, "people", str(target), "json", export_time="202611231000", incremental=True
     )
-    assert summary["mode"] == "incremental"
+    summary = result.to_json()
+    assert result.mode == "incremental"
     assert (summary["batchIds"], summary["removedBatchIds"]) == (["b2", "b3"], ["b1"])
-    assert (
-        summary["modeReason"] == "incremental to version 0: 2 new batch(es), 1 batch(es) replaced"
-    )
+    assert (result.batch_ids, result.removed_batch_ids) == (("b2", "b3"), ("b1",))
+    assert "removedCount" not in summary
+    assert result.mode_reason == "incremental to version 0: 2 new batch(es), 1 batch(es) replaced"
     directory = target / "people" / "exportTime=202611231000"
     manifest = json.loads((directory / "_manifest.json").read_text())
     assert (manifest["source"]["version"], manifest["rowCount"]) == (2, 4)
@@ -455,7 +468,7 @@ def test_dataset_incremental_export_holds_the_new_batches_and_names_replaced_one
     )
     assert_equal(read_back(spark, directory, manifest), expected)
 
-    with pytest.raises(ex.ExportError, match="dataset 'people_pq' has no table yet") as err:
+    with pytest.raises(ExportError, match="dataset 'people_pq' has no table yet") as err:
         ex.export_dataset(spark, mini, "people_pq", str(target), "parquet")
     assert err.value.code == "EXPORT_SOURCE_MISSING"
 
@@ -463,12 +476,12 @@ def test_dataset_incremental_export_holds_the_new_batches_and_names_replaced_one
 def test_cli_export_prints_one_json_summary_and_maps_errors_to_exit_codes(
     spark, built, tmp_path, capsys
 ):
-    from lakeport import cli
+    from lakeport.cli import main
 
     common = ["--config", str(CONFIG), "--lake", built[0].lake_root]
     target = str(tmp_path / "exports")
     argv = ["export", "snapshot", *common, "--policy", "demo", "--target", target]
-    code = cli.main([*argv, "--format", "json", "--export-time", "202611231000", "--json"])
+    code = main([*argv, "--format", "json", "--export-time", "202611231000", "--json"])
     out = capsys.readouterr().out
     assert code == 0 and len(out.splitlines()) == 1
     summary = json.loads(out)
@@ -477,7 +490,7 @@ def test_cli_export_prints_one_json_summary_and_maps_errors_to_exit_codes(
         4,
         "202611231000",
     )
-    code = cli.main([*argv, "--format", "csv", "--export-time", "202611231100"])
+    code = main([*argv, "--format", "csv", "--export-time", "202611231100"])
     assert code == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
         "lakeport: error [EXPORT_CSV_NESTED]: CSV cannot hold the array/map column(s) identities "
@@ -490,7 +503,7 @@ def test_cli_export_prints_one_json_summary_and_maps_errors_to_exit_codes(
     assert sorted(p.name for p in (tmp_path / "exports" / "demo").iterdir()) == [
         "exportTime=202611231000"
     ]
-    code = cli.main(
+    code = main(
         ["export", "snapshot", *common, "--policy", "x", "--target", target, "--format", "json"]
     )
     assert code == 1

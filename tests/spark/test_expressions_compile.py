@@ -8,7 +8,7 @@ from datetime import date, datetime
 import pytest
 from pyspark.sql import functions as F
 
-from lakeport.transforms.expressions import FUNCTIONS, compile_expression
+from lakeport.expr import FUNCTIONS, compile_expression
 
 pytestmark = pytest.mark.spark
 

@@ -8,7 +8,7 @@ import random
 import networkx as nx
 import pytest
 
-from lakeport.profiles.graph import capped_components, connected_components
+from lakeport.profiles.components import capped_components, connected_components
 
 pytestmark = pytest.mark.spark
 

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from lakeport import cli, ingest_batch
+from lakeport import cli
+from lakeport.api import Lakeport
 from lakeport.errors import BatchError, InvalidNameError
-from lakeport.names import check_batch_id
-from lakeport.storage import fs
-from lakeport.storage import lake as lk
+from lakeport.lake import fs
+from lakeport.lake.catalog import get_batch
+from lakeport.lake.layout import Lake
+from lakeport.spec.names import check_batch_id
 from tests.spark.conftest import ROWS, write_jsonl
 
 pytestmark = pytest.mark.spark
@@ -57,9 +59,9 @@ def _tree(root: Path) -> dict[str, tuple[int, int]]:
 def busy_lake(spark, mini, tmp_path):
     """A lake with a landed dataset and an open batch whose file is staged."""
     data = write_jsonl(tmp_path / "people.jsonl", ROWS)
-    ingest_batch.ingest(spark, mini, "people", [data], batch_id="landed")
-    ingest_batch.create_batch(spark, mini, "people", batch_id="open1")
-    ingest_batch.upload(spark, mini, "open1", [data])
+    Lakeport(spark, mini).ingest("people", [data], batch_id="landed").to_json()
+    Lakeport(spark, mini).create_batch("people", batch_id="open1").to_json()
+    Lakeport(spark, mini).upload("open1", [data]).to_json()
     return mini, data
 
 
@@ -103,22 +105,24 @@ def test_cli_refuses_every_hostile_id_and_changes_nothing(spark, busy_lake, tmp_
             assert json.loads(out.strip().splitlines()[-1])["error"]["code"] == "INVALID_NAME"
             assert _tree(tmp_path) == before, argv
     # the open batch's staged file survived: it still completes
-    assert ingest_batch.complete(spark, cfg, "open1")["status"] == "success"
+    assert Lakeport(spark, cfg).complete("open1").to_json()["status"] == "success"
 
 
 def test_job_functions_refuse_every_hostile_id(spark, busy_lake, tmp_path):
     cfg, data = busy_lake
     before = _tree(tmp_path)
     calls = [
-        lambda b: ingest_batch.create_batch(spark, cfg, "people", batch_id=b),
-        lambda b: ingest_batch.create_batch(spark, cfg, "people", batch_id="ok", replace=[b]),
-        lambda b: ingest_batch.upload(spark, cfg, b, [data]),
-        lambda b: ingest_batch.complete(spark, cfg, b),
-        lambda b: ingest_batch.abort(spark, cfg, b),
-        lambda b: ingest_batch.batch_errors(spark, cfg, b),
-        lambda b: ingest_batch.ingest(spark, cfg, "people", [data], batch_id=b),
-        lambda b: ingest_batch.ingest(spark, cfg, "people", [data], batch_id="ok", replace=[b]),
-        lambda b: lk.Lake(cfg.lake_root).staging_path(b),
+        lambda b: Lakeport(spark, cfg).create_batch("people", batch_id=b).to_json(),
+        lambda b: Lakeport(spark, cfg).create_batch("people", batch_id="ok", replace=[b]).to_json(),
+        lambda b: Lakeport(spark, cfg).upload(b, [data]).to_json(),
+        lambda b: Lakeport(spark, cfg).complete(b).to_json(),
+        lambda b: Lakeport(spark, cfg).abort(b).to_json(),
+        lambda b: Lakeport(spark, cfg).errors(b),
+        lambda b: Lakeport(spark, cfg).ingest("people", [data], batch_id=b).to_json(),
+        lambda b: (
+            Lakeport(spark, cfg).ingest("people", [data], batch_id="ok", replace=[b]).to_json()
+        ),
+        lambda b: Lake(cfg.lake_root).staging_path(b),
     ]
     for bad in [*HOSTILE, "-x", "x" * 129]:
         for call in calls:
@@ -153,23 +157,23 @@ def test_links_and_fifos_are_refused(spark, mini, tmp_path, project_with_links):
     link.symlink_to(data)
     fifo = tmp_path / "pipe.jsonl"
     os.mkfifo(fifo)
-    ingest_batch.create_batch(spark, mini, "people", batch_id="up1")
+    Lakeport(spark, mini).create_batch("people", batch_id="up1").to_json()
     for bad, kind in ((link, "symbolic link"), (fifo, "FIFO")):
         with pytest.raises(BatchError, match=f"is a {kind}") as info:
-            ingest_batch.upload(spark, mini, "up1", [str(bad)])
+            Lakeport(spark, mini).upload("up1", [str(bad)]).to_json()
         assert info.value.code == "BATCH_FILE_NOT_REGULAR"
-    assert lk.get_batch(spark, lk.Lake(mini.lake_root), "up1")["files"] == []
+    assert get_batch(spark, Lake(mini.lake_root), "up1").files == ()
     with pytest.raises(BatchError) as info:
-        ingest_batch.ingest(spark, mini, "people", [str(fifo)], batch_id="in1")
+        Lakeport(spark, mini).ingest("people", [str(fifo)], batch_id="in1").to_json()
     assert info.value.code == "BATCH_FILE_NOT_REGULAR"
-    row = lk.get_batch(spark, lk.Lake(mini.lake_root), "in1")
-    assert (row["status"], row["error_code"]) == ("failed", "BATCH_FILE_NOT_REGULAR")
+    row = get_batch(spark, Lake(mini.lake_root), "in1")
+    assert (row.status, row.error_code) == ("failed", "BATCH_FILE_NOT_REGULAR")
     # a dataset that allows links reads the target
     allowed = project_with_links
-    ingest_batch.create_batch(spark, allowed, "people", batch_id="up2")
-    summary = ingest_batch.upload(spark, allowed, "up2", [str(link)])
+    Lakeport(spark, allowed).create_batch("people", batch_id="up2").to_json()
+    summary = Lakeport(spark, allowed).upload("up2", [str(link)]).to_json()
     assert summary["status"] == "loading"
-    assert ingest_batch.complete(spark, allowed, "up2")["metrics"]["outputRecordCount"] == 3
+    assert Lakeport(spark, allowed).complete("up2").to_json()["metrics"]["outputRecordCount"] == 3
 
 
 @pytest.fixture

@@ -22,11 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from lakeport import build_profiles as bp
+from lakeport import profiles as bp
 from lakeport.config import load_config
 from lakeport.errors import NotFoundError, UsageError
-from lakeport.model.schema import to_struct_type
-from lakeport.storage import lake as lk
+from lakeport.lake.delta import append_rows, delta_version
+from lakeport.lake.layout import Lake
+from lakeport.transforms.types import to_struct_type
 
 pytestmark = pytest.mark.spark
 
@@ -96,18 +97,16 @@ def _put(spark, cfg, dataset: str, batch: str, at: datetime, rows: list[dict]) -
         )
         for r in rows
     ]
-    lk.append_rows(
-        spark.createDataFrame(full, schema), lk.Lake(cfg.lake_root).dataset_path(dataset)
-    )
+    append_rows(spark.createDataFrame(full, schema), Lake(cfg.lake_root).dataset_path(dataset))
 
 
 def _graph(spark, cfg) -> set[tuple]:
-    df = spark.read.format("delta").load(bp.graph_path(lk.Lake(cfg.lake_root)))
+    df = spark.read.format("delta").load(Lake(cfg.lake_root).graph_path())
     return {tuple(r) for r in df.select("namespace", "id", "profile_id", "graph_size").collect()}
 
 
 def _profiles(spark, cfg, policy: str) -> dict[str, dict]:
-    df = spark.read.format("delta").load(bp.profiles_path(lk.Lake(cfg.lake_root), policy))
+    df = spark.read.format("delta").load(Lake(cfg.lake_root).profiles_path(policy))
     out = {}
     for r in df.drop("_updated_at", "_build_id").collect():
         d = r.asDict(recursive=True)
@@ -117,7 +116,7 @@ def _profiles(spark, cfg, policy: str) -> dict[str, dict]:
 
 
 def _identity_errors(spark, cfg) -> list[tuple]:
-    df = spark.read.format("delta").load(lk.Lake(cfg.lake_root).system_path("errors"))
+    df = spark.read.format("delta").load(Lake(cfg.lake_root).system_path("errors"))
     rows = df.where("severity = 'identity'").collect()
     return sorted((r.batch_id, r.dataset, r.errors[0].code, r.errors[0].field, r.raw) for r in rows)
 
@@ -187,7 +186,7 @@ def world(spark, tmp_path_factory):
             {"_id": "o4", "timestamp": datetime(2025, 5, 4), "acctId": "A3", "email": "E5"},
         ],
     )
-    first = bp.build(spark, cfg)
+    first = bp.build(spark, cfg).to_json()
     state1 = {
         "summary": first,
         "graph": _graph(spark, cfg),
@@ -213,14 +212,14 @@ def world(spark, tmp_path_factory):
         T[5],
         [{"_id": "o5", "timestamp": datetime(2025, 4, 1), "acctId": "A9", "email": "E1"}],
     )
-    second = bp.build(spark, cfg)
+    second = bp.build(spark, cfg).to_json()
     return cfg, state1, second
 
 
 def test_first_build_graph_and_guardrails(spark, world) -> None:
     cfg, s1, _ = world
     assert s1["summary"]["identityGraph"]["mode"] == "full"
-    events = spark.read.format("delta").load(lk.Lake(cfg.lake_root).system_path("events"))
+    events = spark.read.format("delta").load(Lake(cfg.lake_root).system_path("events"))
     build_id = s1["summary"]["buildId"]
     assert sorted(
         (r.event_type, r.dataset, r.status, r.success_count)
@@ -315,13 +314,13 @@ def test_incremental_build_grows_merges_and_drops(spark, world) -> None:
     dropped = [e for e in errors if e[2] == "IDENTITY_GRAPH_OVER_CAP"]
     assert len(dropped) == 1 and dropped[0][:2] == ("b4", "crm")
     assert sorted(dropped[0][4].split(" <-> ")) == ["crm:C3", "phone:P2"]
-    merges = spark.read.format("delta").load(lk.Lake(cfg.lake_root).system_path("profile_merges"))
+    merges = spark.read.format("delta").load(Lake(cfg.lake_root).system_path("profile_merges"))
     assert [(r.merged_profile_id, r.into_profile_id) for r in merges.collect()] == [(A9, A1)]
     ts = _profiles(spark, cfg, "ts")
     assert set(ts) == {A1, A2, A3}
     assert ts[A3]["first"] == "Zed" and ts[A3]["_provenance"]["first"]["batch_id"] == "b4"
     # the change feed of the incremental build holds exactly the changed and removed profiles
-    path = bp.profiles_path(lk.Lake(cfg.lake_root), "ts")
+    path = Lake(cfg.lake_root).profiles_path("ts")
     changes = (
         spark.read.format("delta")
         .option("readChangeFeed", "true")
@@ -338,16 +337,14 @@ def test_incremental_equals_full_rebuild(spark, world) -> None:
     cfg, _, _ = world
     before = {p: _profiles(spark, cfg, p) for p in ("ts", "acct_first", "solo")}
     graph = _graph(spark, cfg)
-    versions = {
-        p: lk.delta_version(spark, bp.profiles_path(lk.Lake(cfg.lake_root), p)) for p in before
-    }
-    again = bp.build(spark, cfg, force_full=True)
+    versions = {p: delta_version(spark, Lake(cfg.lake_root).profiles_path(p)) for p in before}
+    again = bp.build(spark, cfg, force_full=True).to_json()
     assert again["identityGraph"]["mode"] == "full"
     assert _graph(spark, cfg) == graph
     for p, rows in before.items():
         assert _profiles(spark, cfg, p) == rows
         # a full rebuild that changes nothing rewrites no profile: no new change rows
-        path = bp.profiles_path(lk.Lake(cfg.lake_root), p)
+        path = Lake(cfg.lake_root).profiles_path(p)
         changes = (
             spark.read.format("delta")
             .option("readChangeFeed", "true")
@@ -357,13 +354,13 @@ def test_incremental_equals_full_rebuild(spark, world) -> None:
         )
         assert changes.count() == 0
     # nothing new: the next build is a no-op
-    assert bp.build(spark, cfg)["policies"]["ts"]["mode"] == "unchanged"
+    assert bp.build(spark, cfg).to_json()["policies"]["ts"]["mode"] == "unchanged"
 
 
 def test_lookup_by_every_namespace(spark, world) -> None:
     cfg, _, _ = world
     for ns, value in (("acct", "A1"), ("email", "E1"), ("crm", "C1"), ("acct", "A9")):
-        got = bp.lookup(spark, cfg, ns, value)
+        got = bp.lookup(spark, cfg, ns, value).to_json()
         assert got["profileId"] == A1
         assert got["identities"] == [
             {"namespace": "acct", "id": "A1"},
@@ -371,7 +368,7 @@ def test_lookup_by_every_namespace(spark, world) -> None:
             {"namespace": "crm", "id": "C1"},
             {"namespace": "email", "id": "E1"},
         ]
-    got = bp.lookup(spark, cfg, "phone", "P2", "acct_first", events=True)
+    got = bp.lookup(spark, cfg, "phone", "P2", "acct_first", events=True).to_json()
     assert got["profileId"] == A2 and got["merge"] == "dataset_precedence"
     assert got["attributes"] == {
         "acctId": "A2",
@@ -388,16 +385,16 @@ def test_lookup_by_every_namespace(spark, world) -> None:
         "ingestedAt": "2026-01-01T00:02:00Z",
     }
     assert [e["_id"] for e in got["events"]] == ["o3"]
-    events = bp.lookup(spark, cfg, "crm", "C1", events=True)["events"]
+    events = bp.lookup(spark, cfg, "crm", "C1", events=True).to_json()["events"]
     assert [(e["_id"], e["timestamp"]) for e in events] == [
         ("o5", "2025-04-01T00:00:00.000000Z"),
         ("o2", "2025-05-01T00:00:00.000000Z"),
         ("o1", "2025-05-02T00:00:00.000000Z"),
     ]
     with pytest.raises(NotFoundError, match="no profile holds identity acct:'A7'"):
-        bp.lookup(spark, cfg, "acct", "A7")
+        bp.lookup(spark, cfg, "acct", "A7").to_json()
     with pytest.raises(
         UsageError,
         match="no identity namespace 'loyalty' in the schemas; use one of: acct, crm, email, phone",
     ):
-        bp.lookup(spark, cfg, "loyalty", "A1")
+        bp.lookup(spark, cfg, "loyalty", "A1").to_json()

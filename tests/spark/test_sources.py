@@ -11,11 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from lakeport import ingest_batch, run_source
+from lakeport import sources
 from lakeport.config import load_config
-from lakeport.storage import fs
-from lakeport.storage import lake as lk
-from lakeport.storage import sources as st
+from lakeport.errors import SourceBusyError
+from lakeport.lake import fs
+from lakeport.lake.catalog import get_batch, record_batch
+from lakeport.lake.clock import utc_now
+from lakeport.lake.layout import Lake
+from lakeport.pipeline import ingest
+from lakeport.sources import files as sf
+from lakeport.sources import leases
 from tests.spark.conftest import MAPPING, SCHEMA
 
 pytestmark = pytest.mark.spark
@@ -60,7 +65,7 @@ def land(folder: Path, name: str, ids: list[str], mtime: int = 1_700_000_000) ->
 
 def rows(spark, cfg) -> list[tuple[str, str, str]]:
     """(id, batch id, file name) of every row of the dataset, sorted."""
-    df = spark.read.format("delta").load(lk.Lake(cfg.lake_root).dataset_path("people"))
+    df = spark.read.format("delta").load(Lake(cfg.lake_root).dataset_path("people"))
     return sorted(
         (r["id"], r["_batch_id"], r["_source_file"].rsplit("/", 1)[-1])
         for r in df.select("id", "_batch_id", "_source_file").collect()
@@ -69,9 +74,9 @@ def rows(spark, cfg) -> list[tuple[str, str, str]]:
 
 def file_rows(spark, cfg, source: str = "landing") -> list[tuple[str, int, str, str]]:
     """(file name, size, status, batch id) of the latest state of every file key, sorted."""
-    known = st.seen(spark, lk.Lake(cfg.lake_root), source)
+    known = sf.seen(spark, Lake(cfg.lake_root), source)
     return sorted(
-        (path.rsplit("/", 1)[-1], size, row["status"], row["batch_id"])
+        (path.rsplit("/", 1)[-1], size, row.status, row.batch_id)
         for (path, size, _), row in known.items()
     )
 
@@ -83,7 +88,7 @@ def test_new_changed_and_deleted_files(spark, project):
     (landing / "notes.txt").write_text("not matched by the glob\n")
     (landing / "_c.jsonl").write_text("hidden: still being written\n")
 
-    first = run_source.run(spark, cfg, "landing")
+    first = sources.run(spark, cfg, "landing").to_json()
     assert first["status"] == "ingested"
     assert (first["newFiles"], first["pendingFiles"]) == (2, 0)
     [b1] = first["batches"]
@@ -96,14 +101,15 @@ def test_new_changed_and_deleted_files(spark, project):
         ("b1", b1["batch_id"], "b.jsonl"),
     ]
 
-    again = run_source.run(spark, cfg, "landing")
-    assert (again["status"], again["batches"], again["newFiles"]) == ("no_new_files", [], 0)
+    again = sources.run(spark, cfg, "landing")
+    assert (again.status, again.batches, again.new_files) == ("no_new_files", (), 0)
+    assert (again.to_json()["batches"], again.to_json()["newFiles"]) == ([], 0)
 
     old_a_size = a.stat().st_size
     land(landing, "a.jsonl", ["a1", "a2", "a3"], mtime=1_700_000_100)  # changed: new size, mtime
     (landing / "b.jsonl").unlink()  # deleted
     land(landing, "c.jsonl", ["c1"], mtime=1_700_000_050)  # new
-    third = run_source.run(spark, cfg, "landing")
+    third = sources.run(spark, cfg, "landing").to_json()
     [b2] = third["batches"]
     # oldest first: c (mtime ...050) before the changed a (...100)
     assert [p.rsplit("/", 1)[-1] for p in b2["files"]] == ["c.jsonl", "a.jsonl"]
@@ -131,7 +137,7 @@ def test_new_changed_and_deleted_files(spark, project):
         ("c.jsonl", (landing / "c.jsonl").stat().st_size, "done", b2["batch_id"]),
     ]
 
-    status = run_source.status(spark, cfg, "landing")
+    status = sources.status(spark, cfg, "landing").to_json()
     assert status["fileCounts"] == {"done": 4}
     assert status["pendingFiles"] == 0
     assert status["heldBy"] is None
@@ -148,7 +154,7 @@ def test_new_changed_and_deleted_files(spark, project):
         ("b.jsonl", file_rows(spark, cfg)[2][1], False),
         ("c.jsonl", (landing / "c.jsonl").stat().st_size, True),
     ]
-    [listed, other] = run_source.list_sources(spark, cfg)
+    [listed, other] = [s.to_json() for s in sources.list_sources(spark, cfg)]
     assert (listed["source"], listed["filesSeen"], listed["lastBatch"]) == (
         "landing",
         4,
@@ -161,17 +167,18 @@ def test_max_files_per_batch_leaves_the_rest_for_the_next_run(spark, project):
     cfg, landing = project
     land(landing, "a.jsonl", ["a1"], mtime=1_700_000_000)
     land(landing, "b.jsonl", ["b1"], mtime=1_700_000_001)
-    first = run_source.run(spark, cfg, "landing_one")
-    assert (first["newFiles"], first["pendingFiles"]) == (1, 1)
-    second = run_source.run(spark, cfg, "landing_one")
-    assert (second["newFiles"], second["pendingFiles"]) == (1, 0)
-    ids = [first["batches"][0]["batch_id"], second["batches"][0]["batch_id"]]
+    first = sources.run(spark, cfg, "landing_one")
+    assert (first.new_files, first.pending_files) == (1, 1)
+    assert (first.to_json()["newFiles"], first.to_json()["pendingFiles"]) == (1, 1)
+    second = sources.run(spark, cfg, "landing_one")
+    assert (second.new_files, second.pending_files) == (1, 0)
+    ids = [first.batches[0].batch_id, second.to_json()["batches"][0]["batch_id"]]
     assert rows(spark, cfg) == [("a1", ids[0], "a.jsonl"), ("b1", ids[1], "b.jsonl")]
 
 
 def _claim(spark, cfg, landing: Path, batch_id: str) -> list[fs.FileInfo]:
     files = fs.list_files(spark, [str(landing / "*.jsonl")])
-    st.record(spark, lk.Lake(cfg.lake_root), "landing", batch_id, files, "claimed")
+    sf.claim(spark, Lake(cfg.lake_root), "landing", batch_id, files)
     return files
 
 
@@ -183,14 +190,15 @@ def test_a_crashed_run_is_finished_with_its_batch_id_and_no_duplicates(spark, pr
     cfg, landing = project
     land(landing, "a.jsonl", ["a1", "a2"])
     files = _claim(spark, cfg, landing, "landing-rX")
-    lake = lk.Lake(cfg.lake_root)
-    ingest_batch.ingest(spark, cfg, "people", [f.path for f in files], batch_id="landing-rX")
+    lake = Lake(cfg.lake_root)
+    done = ingest(spark, cfg, "people", [f.path for f in files], batch_id="landing-rX")
+    assert done.status == "success"
     if state == "committed-not-cataloged":
-        row = lk.get_batch(spark, lake, "landing-rX")
-        lk.record_batch(spark, lake, {**row, "status": "processing"})
+        row = get_batch(spark, lake, "landing-rX")
+        record_batch(spark, lake, row.evolve(status="processing"))
     land(landing, "b.jsonl", ["b1"], mtime=1_700_000_001)  # lands while the run was down
 
-    out = run_source.run(spark, cfg, "landing")
+    out = sources.run(spark, cfg, "landing").to_json()
     recovered, new = out["batches"]
     assert (recovered["batch_id"], recovered["status"], recovered["recovered"]) == (
         "landing-rX",
@@ -207,7 +215,7 @@ def test_a_crashed_run_is_finished_with_its_batch_id_and_no_duplicates(spark, pr
         ("a.jsonl", "done", "landing-rX"),
         ("b.jsonl", "done", new["batch_id"]),
     ]
-    assert run_source.run(spark, cfg, "landing")["batches"] == []
+    assert sources.run(spark, cfg, "landing").to_json()["batches"] == []
 
 
 def test_a_failed_batch_marks_its_files_failed_until_they_change(spark, project):
@@ -215,7 +223,7 @@ def test_a_failed_batch_marks_its_files_failed_until_they_change(spark, project)
     bad = landing / "a.jsonl"
     bad.write_text('{"id": "a1"}\n{"first_name": "no id"}\n')
     os.utime(bad, (1_700_000_000, 1_700_000_000))
-    out = run_source.run(spark, cfg, "landing")
+    out = sources.run(spark, cfg, "landing").to_json()
     [batch] = out["batches"]
     assert (out["status"], batch["status"], batch["error"]["code"]) == (
         "failed",
@@ -223,60 +231,58 @@ def test_a_failed_batch_marks_its_files_failed_until_they_change(spark, project)
         "BATCH_ROW_ERRORS",
     )
     assert [(f[0], f[2]) for f in file_rows(spark, cfg)] == [("a.jsonl", "failed")]
-    assert run_source.run(spark, cfg, "landing")["status"] == "no_new_files"
+    assert sources.run(spark, cfg, "landing").status == "no_new_files"
     land(landing, "a.jsonl", ["a1"], mtime=1_700_000_100)  # fixed: a new version of the file
-    fixed = run_source.run(spark, cfg, "landing")
-    assert fixed["status"] == "ingested"
-    assert rows(spark, cfg) == [("a1", fixed["batches"][0]["batch_id"], "a.jsonl")]
+    fixed = sources.run(spark, cfg, "landing")
+    assert fixed.status == "ingested"
+    assert rows(spark, cfg) == [("a1", fixed.batches[0].batch_id, "a.jsonl")]
 
 
 def _forge_lease(spark, cfg, host: str, pid: int, expires_in: int) -> None:
     from delta.tables import DeltaTable
 
-    lake = lk.Lake(cfg.lake_root)
+    lake = Lake(cfg.lake_root)
     path = lake.system_path("source_locks")
-    st._ensure_locks_table(spark, path)
+    leases.ensure_lock_table(spark, path)
     DeltaTable.forPath(spark, path).delete("source = 'landing'")
-    now = lk.utc_now()
+    now = utc_now()
     row = [("landing", "someone", host, pid, now, now + timedelta(seconds=expires_in))]
-    spark.createDataFrame(row, st.LOCKS_DDL).write.format("delta").mode("append").save(path)
+    spark.createDataFrame(row, leases.LOCKS_DDL).write.format("delta").mode("append").save(path)
 
 
 def test_the_lease_one_holder_and_takeovers(spark, project):
     cfg, _ = project
-    lake = lk.Lake(cfg.lake_root)
-    lease = st.acquire(spark, lake, "landing", 600)
+    lake = Lake(cfg.lake_root)
+    lease = sources.acquire(spark, lake, "landing", 600)
     try:
-        with pytest.raises(
-            st.SourceBusyError, match=r"source landing is held by another run \(pid"
-        ):
-            run_source.run(spark, cfg, "landing")
-        other = st.acquire(spark, lake, "landing_one", 600)  # another source is independent
+        with pytest.raises(SourceBusyError, match=r"source landing is held by another run \(pid"):
+            sources.run(spark, cfg, "landing")
+        other = sources.acquire(spark, lake, "landing_one", 600)  # another source is independent
         other.release()
         assert lease.renew() is True
     finally:
         lease.release()
-    assert st.holder(spark, lake, "landing") is None
-    assert st.SourceBusyError("x").exit_code == 3
+    assert sources.holder(spark, lake, "landing") is None
+    assert SourceBusyError("x").exit_code == 3
 
     here = socket.gethostname()
     dead = 2**22 + 12345  # above pid_max's default: no such process
     _forge_lease(spark, cfg, here, dead, 600)  # a killed run on this host: taken at once
-    st.acquire(spark, lake, "landing", 600).release()
+    sources.acquire(spark, lake, "landing", 600).release()
     _forge_lease(spark, cfg, "elsewhere", 1, -1)  # expired, on another host: taken
-    st.acquire(spark, lake, "landing", 600).release()
+    sources.acquire(spark, lake, "landing", 600).release()
     _forge_lease(spark, cfg, "elsewhere", 1, 600)  # live on another host: busy
-    with pytest.raises(st.SourceBusyError, match="pid 1 on elsewhere"):
-        st.acquire(spark, lake, "landing", 600)
-    lease_holder = st.holder(spark, lake, "landing")
-    assert lease_holder is not None and lease_holder["owner"] == "someone"
+    with pytest.raises(SourceBusyError, match="pid 1 on elsewhere"):
+        sources.acquire(spark, lake, "landing", 600)
+    lease_holder = sources.holder(spark, lake, "landing")
+    assert lease_holder is not None and lease_holder.owner == "someone"
 
 
 def test_stream_available_now_one_batch_per_micro_batch(spark, project):
     cfg, landing = project
     for i, name in enumerate(["a", "b", "c"]):
         land(landing, f"{name}.jsonl", [f"{name}1", f"{name}2"], mtime=1_700_000_000 + i)
-    out = run_source.stream(spark, cfg, "landing_one", available_now=True)
+    out = sources.stream(spark, cfg, "landing_one", available_now=True).to_json()
     assert out["status"] == "ingested"
     assert [b["batch_id"] for b in out["batches"]] == [
         "landing_one-e0",
@@ -289,8 +295,9 @@ def test_stream_available_now_one_batch_per_micro_batch(spark, project):
         {(b["batch_id"], b["files"][0].rsplit("/", 1)[-1]) for b in out["batches"]}
     )
     assert [f[2] for f in file_rows(spark, cfg, "landing_one")] == ["done"] * 3
-    again = run_source.stream(spark, cfg, "landing_one", available_now=True)
-    assert (again["status"], again["batches"]) == ("no_new_files", [])
+    again = sources.stream(spark, cfg, "landing_one", available_now=True)
+    assert (again.status, again.batches) == ("no_new_files", ())
+    assert again.to_json()["batches"] == []
     # a later 'sources run' of the same dataset through another source sees them as its own news,
     # but the same source's run finds nothing new: the stream recorded its files
-    assert run_source.run(spark, cfg, "landing_one")["status"] == "no_new_files"
+    assert sources.run(spark, cfg, "landing_one").status == "no_new_files"

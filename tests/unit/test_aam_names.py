@@ -8,8 +8,9 @@ import pytest
 
 from lakeport.config import load_config
 from lakeport.errors import BatchError, ConfigError
-from lakeport.storage.aam import InboundName, check_names, parse_name, traits_schema
-from lakeport.storage.fs import FileInfo
+from lakeport.lake.fs import FileInfo
+from lakeport.readers.aam import check_names
+from lakeport.spec.traits import InboundName, parse_name, traits_schema
 
 SYNTAX = (
     "Expected ftp_dpm_<DPID>[_<targetDPID>]_<10-digit UTC epoch seconds>(.sync|.overwrite)[.N][.gz], "

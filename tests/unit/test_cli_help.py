@@ -13,6 +13,8 @@ import shlex
 import pytest
 
 from lakeport import cli
+from lakeport.cli.context import Context
+from lakeport.errors import ErrorCode
 from tests.conftest import CONFIG, REPO
 
 README = (REPO / "README.md").read_text()
@@ -21,7 +23,7 @@ DAY = "2026-11-23"  # what the orchestrators' date templates stand for in the te
 
 def _walk(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
     yield path, parser
-    for name, sub in cli._subcommands(parser):
+    for name, sub in cli.subcommands(parser):
         yield from _walk(sub, (*path, name))
 
 
@@ -60,7 +62,7 @@ def test_help_shows_an_example_that_parses(path, capsys):
         if path:  # the example is for this command (the top level lists several)
             assert argv[: len(path)] == list(path), example
         args = cli.build_parser().parse_args(argv)
-        assert callable(args.func), example
+        assert callable(args.handler), example
 
 
 def test_usage_errors_exit_2_and_name_the_problem(capsys):
@@ -120,15 +122,15 @@ def test_config_and_lake_from_flags_environment_and_file(monkeypatch, project):
     monkeypatch.delenv("LAKEPORT_CONFIG", raising=False)
     monkeypatch.delenv("LAKEPORT_LAKE", raising=False)
     monkeypatch.chdir(REPO)
-    cfg = cli._config(parse(["validate"]))
+    cfg = Context(parse(["validate"])).config()
     assert (cfg.path.resolve(), cfg.lake_root) == (CONFIG, "./lake")
 
     monkeypatch.setenv("LAKEPORT_CONFIG", str(other))
     monkeypatch.setenv("LAKEPORT_LAKE", "/env/lake")
-    cfg = cli._config(parse(["validate"]))
+    cfg = Context(parse(["validate"])).config()
     assert (cfg.path, cfg.lake_root) == (other, "/env/lake")
 
-    cfg = cli._config(parse(["validate", "--config", str(CONFIG), "--lake", "/flag/lake"]))
+    cfg = Context(parse(["validate", "--config", str(CONFIG), "--lake", "/flag/lake"])).config()
     assert (cfg.path, cfg.lake_root) == (CONFIG, "/flag/lake")
 
 
@@ -173,7 +175,7 @@ def test_readme_orchestrator_commands_are_the_ones_the_tests_run():
     for command in found:
         assert command in ORCHESTRATOR_COMMANDS, command
         args = cli.build_parser().parse_args(shlex.split(command)[1:])
-        assert callable(args.func)
+        assert callable(args.handler)
 
 
 def test_readme_cluster_command_is_the_tested_one():
@@ -186,11 +188,11 @@ def test_readme_cluster_command_is_the_tested_one():
 
 
 def test_troubleshooting_has_symptom_cause_and_remedy_for_every_error_code():
-    from lakeport.codes import ALL_CODES
+    all_codes = [c.value for c in ErrorCode]
 
     rows = re.findall(r"^\| `([A-Z_0-9]+)` \|(.*)\|$", _section("Troubleshooting"), flags=re.M)
     codes = [code for code, _ in rows]
-    assert sorted(codes) == sorted(ALL_CODES), set(codes) ^ set(ALL_CODES)
+    assert sorted(codes) == sorted(all_codes), set(codes) ^ set(all_codes)
     assert len(codes) == len(set(codes))
     for code, rest in rows:
         cells = [c.strip() for c in re.split(r"(?<!\\)\|", rest)]

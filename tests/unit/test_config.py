@@ -18,19 +18,12 @@ import pytest
 from pydantic import ValidationError
 
 from lakeport import cli
-from lakeport.config import (
-    DatasetConfig,
-    FieldSpec,
-    IdentitySpec,
-    MappingEntry,
-    SchemaSpec,
-    config_path,
-    load_config,
-    load_mapping,
-    load_schema,
-    validate_tree,
-)
+from lakeport.config import config_path, load_config, validate_tree
+from lakeport.config.load import load_mapping, load_schema
 from lakeport.errors import ConfigError
+from lakeport.spec.mapping import MappingEntry
+from lakeport.spec.schema import FieldSpec, IdentitySpec, SchemaSpec
+from lakeport.spec.settings import DatasetConfig
 from tests.conftest import CONFIG, REPO
 
 DELETE = object()
@@ -203,7 +196,7 @@ def test_models_are_strict_and_frozen() -> None:
 
 def test_config_module_does_not_import_pyspark() -> None:
     code = (
-        "import sys; import lakeport.config, lakeport.transforms.mapping, lakeport.cli; "
+        "import sys; import lakeport.config, lakeport.config.mapping_check, lakeport.expr, lakeport.cli; "
         "from lakeport.config import validate_tree; validate_tree(sys.argv[1]); "
         "print('pyspark' in sys.modules)"
     )

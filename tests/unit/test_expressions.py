@@ -10,7 +10,7 @@ import ast
 
 import pytest
 
-from lakeport.transforms.expressions import (
+from lakeport.expr import (
     ANY,
     BOOLEAN,
     DATE,
@@ -21,11 +21,9 @@ from lakeport.transforms.expressions import (
     ExpressionError,
     check_expression,
     compile_expression,
-    datetime_pattern_problem,
-    regex_problem,
     result_kind,
-    zone_problem,
 )
+from lakeport.spec.patterns import datetime_pattern_problem, regex_problem, zone_problem
 
 README_HINT = (
     "it is not part of the expression language (the README's Expressions table lists the functions)"

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from lakeport.config import FieldSpec, MappingEntry, MappingSpec, SchemaSpec, load_config, load_schema
-from lakeport.transforms.mapping import check_mapping, mappable_targets, normalise, resolve_mapping
+from lakeport.config import load_config
+from lakeport.config.load import load_schema
+from lakeport.config.mapping_check import check_mapping
+from lakeport.config.plan import resolve_mapping
+from lakeport.spec.mapping import MappingEntry, MappingSpec, normalise
+from lakeport.spec.schema import FieldSpec, SchemaSpec, mappable_targets
 from tests.conftest import CONFIG, REPO
 
 PRODUCTS_HEADER = ["SKU", "Product Name", "Category", "PRICE", "In-Stock", "Currency"]
@@ -179,7 +183,7 @@ def test_a_source_read_by_an_expression_is_not_auto_mapped_again(products: Schem
         fields=[MappingEntry(target="category", expression="lower(field('Product Name'))")],
     )
     plan = resolve_mapping(mapping, products, PRODUCTS_HEADER)
-    assert plan.entries["category"].expression == "lower(field('Product Name'))"
+    assert plan.entries["category"].expression.text == "lower(field('Product Name'))"
     assert "productName" not in plan.auto_mapped
     assert plan.unmapped_targets == ["productName"]
     assert plan.unmapped_sources == ["Category"]

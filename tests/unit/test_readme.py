@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import re
 
-from lakeport.codes import BATCH_CODES, ROW_CODES
-from lakeport.transforms.expressions import FUNCTIONS
+from lakeport.errors import ErrorCode
+from lakeport.expr import FUNCTIONS
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text()
 
 
-def _table_first_column(after_heading: str) -> list[str]:
-    section = README.split(after_heading, 1)[1]
-    rows = re.findall(r"^\| `([^`]+)` \|", section.split("\n## ", 1)[0], flags=re.M)
-    return rows
+def test_error_code_table_matches_the_error_code_enum():
+    section = README.split("## Error codes", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([^`]+)` \| (\w+) \| (.*) \| (.*) \|$", section, flags=re.M)
 
+    def plain(text: str) -> str:
+        return text.replace("`", "").replace("\\|", "|")
 
-def test_error_code_table_matches_jobs_codes():
-    assert _table_first_column("## Error codes") == [*ROW_CODES, *BATCH_CODES]
+    assert [(code, kind) for code, kind, _, _ in rows] == [(c.value, c.kind) for c in ErrorCode]
+    for code, _, meaning, remedy in rows:
+        assert (plain(meaning), plain(remedy)) == (ErrorCode[code].meaning, ErrorCode[code].remedy)
 
 
 def test_function_table_matches_the_expression_language():

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from lakeport import sample_data
-from lakeport.sample_data import DANIEL, PURCHASE_BAD_KINDS, generate, purchase_bad_lines
+from lakeport import sample as sample_data
+from lakeport.sample import DANIEL, PURCHASE_BAD_KINDS, generate, purchase_bad_lines
 
 FILE_NAMES = ("loyalty.jsonl", "crm.json", "products.csv", "purchases.jsonl")
 LOYALTY_KEYS = [

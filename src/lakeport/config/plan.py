@@ -4,7 +4,7 @@ Pure Python: the pipeline resolves the plan against the source fields a batch ac
 the readers read exactly the paths the plan needs.
 
 Example:
-    >>> plan = resolve_mapping(MappingSpec(auto=True), (), products, ["SKU", "Product Name"])
+    >>> plan = resolve_mapping(MappingSpec(auto=True), products, ["SKU", "Product Name"])
     >>> plan.auto_mapped
     {'sku': 'SKU', 'productName': 'Product Name'}
 """
@@ -45,9 +45,9 @@ def _strip_index(path: str) -> str:
 
 def resolve_mapping(
     mapping: MappingSpec,
-    explicit: Sequence[Entry],
     schema: SchemaSpec,
     source_fields: list[str],
+    entries: Sequence[Entry] | None = None,
 ) -> MappingPlan:
     """Pair every target with an origin, given the source leaf paths a batch has.
 
@@ -58,12 +58,13 @@ def resolve_mapping(
     mapped, both are reported as unmapped. Source names compare case-insensitively, as Spark does.
 
     Example:
-        >>> plan = resolve_mapping(MappingSpec(auto=True), (), products, ["SKU", "Product Name"])
+        >>> plan = resolve_mapping(MappingSpec(auto=True), products, ["SKU", "Product Name"])
         >>> plan.auto_mapped
         {'sku': 'SKU', 'productName': 'Product Name'}
     """
     targets = mappable_targets(schema)
-    entries = {e.target: e for e in explicit}
+    explicit = entries if entries is not None else tuple(Entry.of(e) for e in mapping.fields)
+    chosen = {e.target: e for e in explicit}
     used: set[str] = set()  # lower-cased source paths without indexes
     for e in explicit:
         used.update(_strip_index(p).lower() for p in e.reads)
@@ -78,12 +79,12 @@ def resolve_mapping(
             if len(free) == 1:
                 auto[path] = free[0]
                 used.add(free[0].lower())
-                entries[path] = Entry(target=path, source=free[0])
+                chosen[path] = Entry(target=path, source=free[0])
 
         for path in targets:
-            if path not in entries:
+            if path not in chosen:
                 take(path, normalise(path))
-        open_targets = [p for p in targets if p not in entries and "." in p]
+        open_targets = [p for p in targets if p not in chosen and "." in p]
         last = [normalise(p.rsplit(".", 1)[-1]) for p in open_targets]
         for path, key in zip(open_targets, last, strict=True):
             if last.count(key) == 1:
@@ -95,10 +96,8 @@ def resolve_mapping(
         return s in used or any(u.startswith(s + ".") or s.startswith(u + ".") for u in used)
 
     unmapped_sources = [s for s in source_fields if not is_used(s)]
-    unmapped_targets = [p for p in targets if p not in entries]
+    unmapped_targets = [p for p in targets if p not in chosen]
     reads: list[str] = []
-    for e in entries.values():
+    for e in chosen.values():
         reads.extend(e.reads)
-    return MappingPlan(
-        entries, auto, unmapped_sources, unmapped_targets, list(dict.fromkeys(reads))
-    )
+    return MappingPlan(chosen, auto, unmapped_sources, unmapped_targets, list(dict.fromkeys(reads)))

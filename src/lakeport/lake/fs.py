@@ -142,6 +142,18 @@ def jvm_message(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def subdirectories(spark: SparkSession, path: str) -> list[str]:
+    """Names of the visible directories right below ``path`` (none when it does not exist)."""
+    jpath, fs = _path(spark, path)
+    if not fs.exists(jpath):
+        return []
+    return sorted(
+        str(s.getPath().getName())
+        for s in fs.listStatus(jpath)
+        if s.isDirectory() and not s.getPath().getName().startswith(("_", "."))
+    )
+
+
 def mkdirs(spark: SparkSession, path: str) -> None:
     jpath, fs = _path(spark, path)
     fs.mkdirs(jpath)

@@ -49,7 +49,7 @@ def validated_frame(
         return fixed, {}
     header = reader.check(spark, files, options, batch_id)
     info = reader.discover(spark, files, options, header)
-    plan = resolve_mapping(ds.mapping, ds.entries, ds.schema_spec, info.fields)
+    plan = resolve_mapping(ds.mapping, ds.schema_spec, info.fields, ds.entries)
     source = reader.read(spark, files, options, plan, ds.schema_spec, info)
     resolve = reader.resolver(source, info)
     mapped = apply_mapping(

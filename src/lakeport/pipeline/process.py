@@ -212,7 +212,9 @@ def process(spark: SparkSession, cfg: Config, record: BatchRecord) -> BatchRecor
             version = commit_rows(
                 spark, lake, ds, good, batch_id, list(record.replace), ingested_at, retry=retry
             )
-        except BatchError as refused:  # e.g. BATCH_SCHEMA_MISMATCH: record it, never leave it processing
+        except (
+            BatchError
+        ) as refused:  # e.g. BATCH_SCHEMA_MISMATCH: record it, never leave it processing
             fail(spark, cfg, record, refused, output_record_count=0)
             raise
         checkpoint("batch-committed")

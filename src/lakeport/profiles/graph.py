@@ -1,218 +1,276 @@
-"""Identity graphs on Spark: connected components (large-star / small-star) and the size cap.
+"""The identity graph: links -> connected components -> capped graphs -> profile ids.
 
-Nodes are identities, each keyed by a 64-bit hash of ``(namespace, value)``; edges are the links
-rows make between the identities they carry. Components are found with the alternating
-large-star / small-star algorithm of Kiveris et al., "Connected Components in MapReduce and
-Beyond" (SoCC 2014): each round is two joins and two aggregations on DataFrames, and the number of
-rounds grows with the logarithm of the component diameter. When the edge set stops changing every
-component is a star around its smallest key, which becomes the component's label.
-
-GraphFrames (the well-kept library for this) publishes no build for Spark 4.2 on Maven Central,
-so lakeport carries this algorithm; ``tests/spark/test_graph.py`` checks it against networkx.
-
-The guardrail (at most N identities per graph) is applied per component: components within the
-cap are profiles as they are; larger ones are replayed link by link, oldest link first, with a
-union-find that refuses any link that would join two parts into more than N identities. That
-replay is a grouped pandas function over the over-cap components only (rare, and each small
-enough for one task); the links it refuses are reported.
-
-Example:
-    >>> comps = connected_components(spark, edges)      # edges: src long, dst long
-    >>> comps.columns
-    ['node', 'component']
+A profile's id is derived from its earliest-seen identity (ingestion time, batch, dataset,
+namespace, value), so it is stable: a growing profile keeps its id, and when two profiles merge
+the older one's id survives (the other is recorded in ``system/profile_merges``). The graph and
+the links are written by MERGE, so unchanged rows are never rewritten.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
+from lakeport.errors import ProfileBuildError
+from lakeport.lake.clock import utc_now
+from lakeport.lake.delta import append_rows, delta_version, is_delta, retry, sql_string
+from lakeport.lake.layout import Lake
+from lakeport.profiles.components import capped_components, connected_components
+from lakeport.profiles.identities import (
+    drop_errors,
+    earliest,
+    identity_errors,
+    identity_records,
+    occurrences,
+    record_links,
+)
+from lakeport.profiles.state import BuildRun, present_batches, scope_of
+from lakeport.profiles.tables import (
+    GRAPH_TARGET,
+    IDENTITY_GRAPH_DDL,
+    LINK_ORDER,
+    LINKS_DDL,
+    NODE_ORDER,
+    create_table,
+    graph_fingerprint,
+    identity_datasets,
+    in_batches,
+    node_key,
+    profile_id_of,
+    read_or_empty,
+)
+
 if TYPE_CHECKING:
-    import pandas as pd
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import SparkSession
 
-log = logging.getLogger(__name__)
-
-MAX_ROUNDS = 200
+    from lakeport.config.model import Config
 
 
-def _normalise(edges: DataFrame, a: str, b: str) -> DataFrame:
+def build_graph(
+    spark: SparkSession, cfg: Config, run: BuildRun, *, force_full: bool = False
+) -> dict[str, Any]:
+    """Update ``identity_graph`` from the datasets; returns the graph part of the summary."""
+    from delta.tables import DeltaTable
     from pyspark.sql import functions as F
 
-    return (
-        edges.select(F.least(a, b).alias("a"), F.greatest(a, b).alias("b"))
-        .where("a <> b")
-        .distinct()
-    )
-
-
-def _large_star(e: DataFrame) -> DataFrame:
-    """Connect every strictly larger neighbour of a node to the node's smallest neighbour (or itself)."""
-    from pyspark.sql import functions as F
-
-    both = e.select(F.col("a").alias("u"), F.col("b").alias("v")).unionByName(
-        e.select(F.col("b").alias("u"), F.col("a").alias("v"))
-    )
-    smallest = both.groupBy("u").agg(F.least(F.min("v"), F.first("u")).alias("m"))
-    out = both.where("v > u").join(smallest, "u").select("v", "m")
-    return _normalise(out, "v", "m")
-
-
-def _small_star(e: DataFrame) -> DataFrame:
-    """Connect a node and its smaller neighbours to the smallest of them."""
-    from pyspark.sql import functions as F
-
-    # after normalisation a < b: b's smaller neighbours are the a's
-    smallest = e.groupBy("b").agg(F.min("a").alias("m"))
-    joined = e.join(smallest, "b")
-    out = joined.select(F.col("a").alias("x"), "m").unionByName(
-        joined.select(F.col("b").alias("x"), "m")
-    )
-    return _normalise(out, "x", "m")
-
-
-def connected_components(
-    spark: SparkSession, edges: DataFrame, nodes: DataFrame | None = None
-) -> DataFrame:
-    """Label every node with the smallest node key of its connected component.
-
-    Args:
-        edges: ``src long, dst long`` (undirected; duplicates and self-links are fine).
-        nodes: optional ``node long`` frame of nodes that may have no edge (kept as singletons).
-
-    Returns:
-        ``node long, component long``, one row per node.
-    """
-    from pyspark.sql import functions as F
-
-    e = _normalise(edges, "src", "dst").localCheckpoint()
-    rounds = 0
-    while True:
-        rounds += 1
-        if rounds > MAX_ROUNDS:  # pragma: no cover - the algorithm converges in O(log^2 n)
-            raise RuntimeError(f"connected components did not converge in {MAX_ROUNDS} rounds")
-        nxt = _small_star(_large_star(e)).localCheckpoint()
-        # one action per round: the edge set is unchanged when no edge is on one side only
-        diff = nxt.withColumn("n", F.lit(1)).join(
-            e.withColumn("o", F.lit(1)), ["a", "b"], "full_outer"
+    lake = Lake(cfg.lake_root)
+    guard = cfg.profiles.guardrails
+    started = utc_now()
+    fingerprint = graph_fingerprint(cfg)
+    build_id = run.build_id
+    present = present_batches(spark, cfg, identity_datasets(cfg), run)
+    scope = scope_of(run.last.get(GRAPH_TARGET), present, fingerprint, force_full)
+    gpath, lpath = lake.graph_path(), lake.system_path("identity_links")
+    summary: dict[str, Any] = {"mode": scope.mode, "reason": scope.reason}
+    if scope.mode == "unchanged" and is_delta(spark, gpath):
+        return summary
+    full = scope.mode != "incremental"
+    records = identity_records(spark, cfg, None if full else scope.new)
+    if records is None:
+        raise ProfileBuildError(
+            "no profile or event dataset with identities has any data yet; ingest a batch first "
+            "(lakeport ingest --dataset <name> <files>)"
         )
-        same = diff.where("n IS NULL OR o IS NULL").isEmpty()
-        e = nxt
-        if same:
-            break
-    log.info("connected components converged in %d rounds", rounds)
-    # a star around its smallest key: a is the centre
-    labels = e.select(F.col("b").alias("node"), F.col("a").alias("component")).unionByName(
-        e.select(F.col("a").alias("node"), F.col("a").alias("component"))
+    records = records.localCheckpoint()
+    now = utc_now()
+
+    new_nodes = earliest(
+        occurrences(records), ["namespace", "id"], ("ingested_at", "batch_id", "dataset"), []
+    ).select(
+        "namespace",
+        "id",
+        node_key(F.col("namespace"), F.col("id")).alias("node_key"),
+        F.col("dataset").alias("first_dataset"),
+        F.col("batch_id").alias("first_batch_id"),
+        F.col("ingested_at").alias("first_seen_at"),
     )
-    all_nodes = edges.select(F.col("src").alias("node")).unionByName(
-        edges.select(F.col("dst").alias("node"))
-    )
-    if nodes is not None:
-        all_nodes = all_nodes.unionByName(nodes.select("node"))
-    return (
-        all_nodes.distinct()
-        .join(labels.distinct(), "node", "left")
-        .select("node", F.coalesce("component", "node").alias("component"))
-    )
-
-
-CAPPED_SCHEMA = "kind string, component long, node long, label long, src long, dst long"
-
-
-def _replay(cap: int, node_order: tuple[str, ...], link_order: tuple[str, ...]) -> Any:
-    """A cogrouped pandas function: replay one over-cap component's links oldest first."""
-
-    def replay(links: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
-        import pandas as pd
-
-        component = int(nodes["component"].iloc[0])
-        nodes = nodes.sort_values([*node_order, "node"], kind="mergesort")
-        order = [int(n) for n in nodes["node"]]
-        rank = {n: i for i, n in enumerate(order)}
-        parent = {n: n for n in order}
-        size = dict.fromkeys(order, 1)
-        label = {n: n for n in order}  # root -> the earliest node of its part
-
-        def find(x: int) -> int:
-            root = x
-            while parent[root] != root:
-                root = parent[root]
-            while parent[x] != root:
-                parent[x], x = root, parent[x]
-            return root
-
-        links = links.sort_values([*link_order, "src", "dst"], kind="mergesort")
-        dropped: list[tuple[int, int]] = []
-        for src, dst in zip(links["src"], links["dst"], strict=True):
-            a, b = find(int(src)), find(int(dst))
-            if a == b:
-                continue
-            if size[a] + size[b] > cap:
-                dropped.append((int(src), int(dst)))
-                continue
-            if size[a] < size[b]:
-                a, b = b, a
-            parent[b] = a
-            size[a] += size[b]
-            if rank[label[b]] < rank[label[a]]:
-                label[a] = label[b]
-        rows: list[tuple[str, int, int | None, int | None, int | None, int | None]]
-        rows = [("node", component, n, label[find(n)], None, None) for n in order]
-        rows += [("drop", component, None, None, s, d) for s, d in dropped]
-        # object first, then nullable Int64: a float column would round 64-bit keys
-        frame = pd.DataFrame(
-            rows, columns=["kind", "component", "node", "label", "src", "dst"], dtype=object
+    new_links = earliest(record_links(records), ["src", "dst"], LINK_ORDER, [])
+    old_graph = read_or_empty(spark, gpath, IDENTITY_GRAPH_DDL)
+    old_links = read_or_empty(spark, lpath, LINKS_DDL)
+    if full:
+        nodes, links = new_nodes, new_links
+        old_in_scope = old_graph
+    else:
+        # nodes already known keep their first sighting; links already known keep theirs
+        known = old_graph.select(
+            "namespace", "id", "node_key", "first_dataset", "first_batch_id", "first_seen_at"
         )
-        return frame.astype({c: "Int64" for c in ("component", "node", "label", "src", "dst")})
+        touched = new_nodes.select("node_key").unionByName(
+            new_links.select(F.col("src").alias("node_key"))
+        )
+        touched = touched.unionByName(new_links.select(F.col("dst").alias("node_key"))).distinct()
+        graphs = old_graph.join(touched, "node_key").select("graph_id").distinct()
+        old_in_scope = old_graph.join(graphs, "graph_id", "left_semi")
+        scoped_known = known.join(old_in_scope.select("node_key"), "node_key", "left_semi")
+        fresh = new_nodes.join(known.select("node_key"), "node_key", "left_anti")
+        nodes = scoped_known.unionByName(fresh)
+        scoped_old_links = old_links.join(
+            nodes.select(F.col("node_key").alias("src")), "src", "left_semi"
+        ).select(*new_links.columns)
+        links = earliest(scoped_old_links.unionByName(new_links), ["src", "dst"], LINK_ORDER, [])
+    nodes = nodes.localCheckpoint()
+    links = links.localCheckpoint()
 
-    return replay
+    collisions = nodes.groupBy("node_key").count().where("count > 1").limit(1).collect()
+    if collisions:  # pragma: no cover - 64-bit hash collisions are vanishingly rare
+        raise ProfileBuildError(
+            f"two identities share the node key {collisions[0][0]}; report this as a bug"
+        )
 
-
-def capped_components(
-    components: DataFrame,
-    links: DataFrame,
-    nodes: DataFrame,
-    cap: int,
-    *,
-    node_order: tuple[str, ...],
-    link_order: tuple[str, ...],
-) -> tuple[DataFrame, DataFrame]:
-    """Split components over ``cap`` identities by replaying their links oldest first.
-
-    Args:
-        components: ``node, component`` (from :func:`connected_components`).
-        links: ``src, dst`` and the ``link_order`` columns (ascending = older).
-        nodes: ``node`` and the ``node_order`` columns (ascending = seen first).
-        cap: the most identities one profile may hold.
-
-    Returns:
-        ``(labels, dropped)``: labels is ``node, label`` where label is the node key of the
-        earliest identity of the node's profile; dropped is ``src, dst`` of the refused links.
-    """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    ranked = components.join(nodes, "node")
-    sized = ranked.withColumn("size", F.count(F.lit(1)).over(Window.partitionBy("component")))
-    small = sized.where(F.col("size") <= cap)
-    earliest = small.groupBy("component").agg(
-        F.min(F.struct(*[F.col(c) for c in node_order], F.col("node")))
-        .getField("node")
-        .alias("label")
+    comps = connected_components(
+        spark, links.select("src", "dst"), nodes.select(F.col("node_key").alias("node"))
     )
-    small_labels = small.join(earliest, "component").select("node", "label")
-
-    big = sized.where(F.col("size") > cap).select("component", "node", *node_order)
-    big_links = links.join(
-        big.select(F.col("node").alias("src"), F.col("component").alias("c")), "src"
-    ).select(F.col("c").alias("component"), "src", "dst", *link_order)
-    replayed = (
-        big_links.groupBy("component")
-        .cogroup(big.groupBy("component"))
-        .applyInPandas(_replay(cap, node_order, link_order), CAPPED_SCHEMA)
+    node_order = nodes.select(F.col("node_key").alias("node"), *NODE_ORDER)
+    labels, dropped = capped_components(
+        comps,
+        links.select("src", "dst", *LINK_ORDER),
+        node_order,
+        guard.max_identities_per_graph,
+        node_order=NODE_ORDER,
+        link_order=LINK_ORDER,
     )
-    replayed = replayed.localCheckpoint()
-    big_labels = replayed.where("kind = 'node'").select("node", "label")
-    dropped = replayed.where("kind = 'drop'").select("src", "dst")
-    return small_labels.unionByName(big_labels), dropped
+    label_ids = nodes.select(
+        F.col("node_key").alias("label"),
+        profile_id_of(F.col("namespace"), F.col("id")).alias("profile_id"),
+    )
+    assigned = (
+        labels.join(label_ids, "label")
+        .join(comps.withColumnRenamed("component", "graph_id"), "node")
+        .withColumnRenamed("node", "node_key")
+    )
+    sizes = assigned.groupBy("profile_id").agg(F.count(F.lit(1)).cast("int").alias("graph_size"))
+    new_graph = (
+        nodes.join(assigned, "node_key")
+        .join(sizes, "profile_id")
+        .select(
+            "namespace",
+            "id",
+            "node_key",
+            "profile_id",
+            "graph_id",
+            "graph_size",
+            "first_dataset",
+            "first_batch_id",
+            "first_seen_at",
+            F.lit(now).cast("timestamp").alias("updated_at"),
+            F.lit(build_id).alias("build_id"),
+        )
+        .localCheckpoint()
+    )
+    placed, in_scope = new_graph.count(), nodes.count()
+    if placed != in_scope:  # never write a graph that lost identities
+        raise ProfileBuildError(
+            f"internal error: {in_scope} identities in scope but {placed} placed in profiles; "
+            "nothing was written; report this as a bug with the build log"
+        )
+    link_rows = (
+        links.join(dropped.withColumn("status", F.lit("dropped")), ["src", "dst"], "left")
+        .select(
+            *[c for c in new_links.columns],
+            F.coalesce("status", F.lit("kept")).alias("status"),
+            F.lit(build_id).alias("build_id"),
+        )
+        .localCheckpoint()
+    )
+    dropped_links = link_rows.where("status = 'dropped'")
+    link_stats = link_rows.agg(
+        F.count(F.lit(1)).alias("links"),
+        F.sum(F.when(F.col("status") == "dropped", 1).otherwise(0)).alias("dropped"),
+    ).collect()[0]
+
+    # merges: an old profile id that no longer exists went into the new id of its identities
+    merges = (
+        old_in_scope.select("node_key", F.col("profile_id").alias("old"))
+        .join(new_graph.select("node_key", F.col("profile_id").alias("new")), "node_key")
+        .join(new_graph.select(F.col("profile_id").alias("old")).distinct(), "old", "left_anti")
+        .groupBy("old")
+        .agg(F.min("new").alias("new"))
+        .select(
+            F.lit(build_id).alias("build_id"),
+            F.col("old").alias("merged_profile_id"),
+            F.col("new").alias("into_profile_id"),
+            F.lit(now).cast("timestamp").alias("merged_at"),
+        )
+        .localCheckpoint()
+    )
+
+    # writes: graph and links by MERGE (unchanged rows untouched), then errors, merges, state
+    changed = (
+        "t.profile_id <> s.profile_id OR t.graph_id <> s.graph_id OR t.graph_size <> s.graph_size"
+    )
+    if not is_delta(spark, gpath):
+        create_table(new_graph, gpath)
+    else:
+        m = (
+            DeltaTable.forPath(spark, gpath)
+            .alias("t")
+            .merge(new_graph.alias("s"), "t.node_key = s.node_key")
+            .whenMatchedUpdateAll(condition=changed)
+            .whenNotMatchedInsertAll()
+        )
+        if full:
+            m = m.whenNotMatchedBySourceDelete()
+        m.execute()
+    if not is_delta(spark, lpath):
+        create_table(link_rows, lpath)
+    else:
+        m = (
+            DeltaTable.forPath(spark, lpath)
+            .alias("t")
+            .merge(link_rows.alias("s"), "t.src = s.src AND t.dst = s.dst")
+            .whenMatchedUpdateAll(condition="t.status <> s.status")
+            .whenNotMatchedInsertAll()
+        )
+        if full:
+            m = m.whenNotMatchedBySourceDelete()
+        m.execute()
+    errors = identity_errors(records, build_id, now).unionByName(
+        drop_errors(
+            in_batches(dropped_links, "batch_id", None if full else scope.new),
+            guard.max_identities_per_graph,
+            now,
+        )
+    )
+    epath = lake.system_path("errors")
+    where = "severity = 'identity'"
+    if not full:
+        where += " AND batch_id IN (" + ", ".join(sql_string(b) for b in scope.new) + ")"
+    if is_delta(spark, epath):
+        retry(
+            lambda: (
+                errors.write.format("delta")
+                .mode("overwrite")
+                .option("replaceWhere", where)
+                .save(epath)
+            )
+        )
+    else:
+        append_rows(errors, epath)
+    merge_count = merges.count()
+    if merge_count:
+        append_rows(merges, lake.system_path("profile_merges"))
+
+    counts = records.agg(
+        F.count(F.lit(1)).alias("records"),
+        F.sum(F.when(F.col("over_cap"), 1).otherwise(0)).alias("over_cap"),
+        F.sum(F.size("too_long")).alias("too_long"),
+    ).collect()[0]
+    stats = new_graph.agg(
+        F.count(F.lit(1)).alias("identities"), F.countDistinct("profile_id").alias("profiles")
+    ).collect()[0]
+    summary.update(
+        {
+            "recordsRead": counts["records"],
+            "identitiesInScope": stats["identities"],
+            "profilesInScope": stats["profiles"],
+            "linksInScope": int(link_stats["links"]),
+            "guardrails": {
+                "linksDroppedGraphOverCap": int(link_stats["dropped"] or 0),
+                "recordsOverIdentityCap": int(counts["over_cap"] or 0),
+                "valuesTooLong": int(counts["too_long"] or 0),
+            },
+            "merges": merge_count,
+            "deltaVersion": delta_version(spark, gpath),
+        }
+    )
+    run.record(GRAPH_TARGET, scope, fingerprint, started, summary)
+    return summary

@@ -24,7 +24,17 @@ def get_reader(fmt: str) -> Reader:
     try:
         return READERS[fmt]
     except KeyError:
-        raise ValueError(f"no reader for format {fmt!r}; use one of: {', '.join(READERS)}") from None
+        raise ValueError(
+            f"no reader for format {fmt!r}; use one of: {', '.join(READERS)}"
+        ) from None
 
 
-__all__ = ["READERS", "Reader", "Resolver", "SourceInfo", "get_reader", "read_lines", "source_frame"]
+__all__ = [
+    "READERS",
+    "Reader",
+    "Resolver",
+    "SourceInfo",
+    "get_reader",
+    "read_lines",
+    "source_frame",
+]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lakeport.errors import ErrorCode
 from lakeport.lake import fs
 from lakeport.readers.base import Reader, Resolver, SourceInfo, source_frame
 from lakeport.readers.files import csv_rows, read_lines
@@ -67,7 +68,9 @@ def _csv_from_text(text: DataFrame, options: ReaderOptions, info: SourceInfo) ->
         src=F.when(wrong_width, F.lit(None).cast(ddl)).otherwise(parsed),
         raw=F.col("_raw"),
         source_file=F.col("_source_file"),
-        parse_error=F.when(wrong_width & ~F.col("_skip"), F.lit("PARSE_MALFORMED_CSV")),
+        parse_error=F.when(
+            wrong_width & ~F.col("_skip"), F.lit(ErrorCode.PARSE_MALFORMED_CSV.value)
+        ),
         block=F.col("_block"),
         row=F.col("_row"),
         skip=F.col("_skip"),
@@ -134,7 +137,7 @@ class CsvReader(Reader):
             df,
             src=F.struct(*[F.col(c) for c in internal]),
             raw=F.coalesce(F.col("_corrupt_record"), rebuilt),
-            parse_error=F.when(bad, F.lit("PARSE_MALFORMED_CSV")),
+            parse_error=F.when(bad, F.lit(ErrorCode.PARSE_MALFORMED_CSV.value)),
         )
 
     def resolver(self, source: DataFrame, info: SourceInfo) -> Resolver:

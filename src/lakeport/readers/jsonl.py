@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from lakeport.errors import ErrorCode
 from lakeport.readers.base import (
     Reader,
     SourceInfo,
@@ -159,7 +160,9 @@ class JsonReader(Reader):
                 src=F.col("_src").dropFields("_corrupt_record"),
                 raw=F.col("_raw"),
                 source_file=F.col("_source_file"),
-                parse_error=F.when(bad & ~F.col("_skip"), F.lit("PARSE_MALFORMED_JSON")),
+                parse_error=F.when(
+                    bad & ~F.col("_skip"), F.lit(ErrorCode.PARSE_MALFORMED_JSON.value)
+                ),
                 block=F.col("_block"),
                 row=F.col("_row"),
                 skip=F.col("_skip"),
@@ -178,5 +181,5 @@ class JsonReader(Reader):
             df,
             src=F.struct(*fields),
             raw=F.coalesce(F.col("_corrupt_record"), F.to_json(F.struct(*fields))),
-            parse_error=F.when(bad, F.lit("PARSE_MALFORMED_JSON")),
+            parse_error=F.when(bad, F.lit(ErrorCode.PARSE_MALFORMED_JSON.value)),
         )

@@ -32,6 +32,7 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from lakeport.errors import ErrorCode
 from lakeport.transforms.types import PRIMITIVE_SPARK_TYPES
 
 _ISO = (
@@ -183,7 +184,7 @@ def parse_datetime(
     return Converted(
         value,
         ~_blank(s) & value.isNull(),
-        "CONVERSION_INVALID_DATETIME",
+        ErrorCode.CONVERSION_INVALID_DATETIME.value,
         invalid_from=lambda v: ~_blank(s) & v.isNull(),
     )
 
@@ -219,7 +220,7 @@ def parse_date(
     return Converted(
         value,
         ~_blank(s) & value.isNull(),
-        "CONVERSION_INVALID_DATE",
+        ErrorCode.CONVERSION_INVALID_DATE.value,
         invalid_from=lambda v: ~_blank(s) & v.isNull(),
     )
 
@@ -239,7 +240,7 @@ def _integral(n: Column, target: str) -> Converted:
     spark_type = SPARK_TYPES[target]
     in_range = n.between(lo, hi)
     value = F.when(in_range, n.cast(spark_type))
-    return Converted(value, n.isNotNull() & ~in_range, "CONVERSION_OUT_OF_RANGE")
+    return Converted(value, n.isNotNull() & ~in_range, ErrorCode.CONVERSION_OUT_OF_RANGE.value)
 
 
 def convert(
@@ -279,13 +280,21 @@ def convert(
             return [parse_datetime(src, formats=formats, timezone=timezone, unit=unit)]
         if integral_src:
             value = epoch_to_timestamp(src.cast("bigint"), unit or "millis")
-            return [Converted(value, src.isNotNull() & value.isNull(), "CONVERSION_OUT_OF_RANGE")]
+            return [
+                Converted(
+                    value, src.isNotNull() & value.isNull(), ErrorCode.CONVERSION_OUT_OF_RANGE.value
+                )
+            ]
         if isinstance(src_type, T.TimestampType):
             return [Converted(src, F.lit(False))]
         if isinstance(src_type, T.TimestampNTZType | T.DateType):
             # wall-clock values (a date is its midnight) are read in the mapping's zone
             value = _in_range(_in_zone(src.cast("timestamp"), timezone))
-            return [Converted(value, src.isNotNull() & value.isNull(), "CONVERSION_OUT_OF_RANGE")]
+            return [
+                Converted(
+                    value, src.isNotNull() & value.isNull(), ErrorCode.CONVERSION_OUT_OF_RANGE.value
+                )
+            ]
         return [_mismatch(src, target)]
 
     if target == "date":
@@ -293,7 +302,11 @@ def convert(
             return [parse_date(src, formats=formats, timezone=timezone, unit=unit)]
         if integral_src:
             value = F.to_date(epoch_to_timestamp(src.cast("bigint"), unit or "millis"))
-            return [Converted(value, src.isNotNull() & value.isNull(), "CONVERSION_OUT_OF_RANGE")]
+            return [
+                Converted(
+                    value, src.isNotNull() & value.isNull(), ErrorCode.CONVERSION_OUT_OF_RANGE.value
+                )
+            ]
         if isinstance(src_type, T.DateType | T.TimestampType | T.TimestampNTZType):
             return [Converted(F.to_date(src), F.lit(False))]
         return [_mismatch(src, target)]
@@ -301,7 +314,11 @@ def convert(
     if target == "boolean":
         if string_src:
             value = string_to_boolean(src)
-            return [Converted(value, ~_blank(src) & value.isNull(), "CONVERSION_INVALID_BOOLEAN")]
+            return [
+                Converted(
+                    value, ~_blank(src) & value.isNull(), ErrorCode.CONVERSION_INVALID_BOOLEAN.value
+                )
+            ]
         if isinstance(src_type, T.BooleanType):
             return [Converted(src, F.lit(False))]
         return [_mismatch(src, target)]
@@ -315,8 +332,8 @@ def convert(
             not_number = ~_blank(src) & number.isNull()
             overflow = number.isNotNull() & ~finite
             return [
-                Converted(value, not_number, "CONVERSION_INVALID_NUMBER"),
-                Converted(F.lit(None), overflow, "CONVERSION_OUT_OF_RANGE"),
+                Converted(value, not_number, ErrorCode.CONVERSION_INVALID_NUMBER.value),
+                Converted(F.lit(None), overflow, ErrorCode.CONVERSION_OUT_OF_RANGE.value),
             ]
         if numeric_src:
             return [Converted(src.cast("double"), F.lit(False))]
@@ -333,8 +350,12 @@ def convert(
             in_range = F.coalesce(wide.between(lo, hi), F.lit(False))
             value = F.when(in_range, wide.cast(SPARK_TYPES[target]))
             return [
-                Converted(value, well_formed & ~in_range, "CONVERSION_OUT_OF_RANGE"),
-                Converted(F.lit(None), ~_blank(src) & ~well_formed, "CONVERSION_INVALID_NUMBER"),
+                Converted(value, well_formed & ~in_range, ErrorCode.CONVERSION_OUT_OF_RANGE.value),
+                Converted(
+                    F.lit(None),
+                    ~_blank(src) & ~well_formed,
+                    ErrorCode.CONVERSION_INVALID_NUMBER.value,
+                ),
             ]
         if integral_src:
             return [_integral(src.cast("decimal(38,0)"), target)]
@@ -348,8 +369,8 @@ def convert(
             out_of_range = d.isNotNull() & ~F.isnan(d) & ~in_range
             not_number = d.isNotNull() & (F.isnan(d) | (in_range & ~whole))
             return [
-                Converted(value, out_of_range, "CONVERSION_OUT_OF_RANGE"),
-                Converted(F.lit(None), not_number, "CONVERSION_INVALID_NUMBER"),
+                Converted(value, out_of_range, ErrorCode.CONVERSION_OUT_OF_RANGE.value),
+                Converted(F.lit(None), not_number, ErrorCode.CONVERSION_INVALID_NUMBER.value),
             ]
         return [_mismatch(src, target)]
 
@@ -358,4 +379,6 @@ def convert(
 
 def _mismatch(src: Column, target: str) -> Converted:
     spark_type = SPARK_TYPES[target]
-    return Converted(F.lit(None).cast(spark_type), src.isNotNull(), "CONVERSION_TYPE_MISMATCH")
+    return Converted(
+        F.lit(None).cast(spark_type), src.isNotNull(), ErrorCode.CONVERSION_TYPE_MISMATCH.value
+    )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from lakeport.errors import ErrorCode
 from lakeport.spec.schema import PRIMITIVE_TYPES, FieldSpec
 from lakeport.transforms import convert as cv
 from lakeport.transforms.types import field_type
@@ -70,10 +71,14 @@ def convert_field(
                     shown(src),
                     F.lit(
                         f" cannot become a {spec.type}"
-                        + (" (out of range)" if p.code == "CONVERSION_OUT_OF_RANGE" else "")
+                        + (
+                            " (out of range)"
+                            if p.code == ErrorCode.CONVERSION_OUT_OF_RANGE.value
+                            else ""
+                        )
                         + (
                             " (source type does not convert)"
-                            if p.code == "CONVERSION_TYPE_MISMATCH"
+                            if p.code == ErrorCode.CONVERSION_TYPE_MISMATCH.value
                             else ""
                         )
                     ),
@@ -101,7 +106,7 @@ def convert_field(
             return F.lit(None).cast(field_type(spec)), [
                 (
                     src.isNotNull(),
-                    "CONVERSION_TYPE_MISMATCH",
+                    ErrorCode.CONVERSION_TYPE_MISMATCH.value,
                     F.lit(f"{path}: the source is not a list"),
                 )
             ]
@@ -168,7 +173,7 @@ def convert_field(
         return value, [
             (
                 invalid,
-                "CONVERSION_INVALID_ITEM",
+                ErrorCode.CONVERSION_INVALID_ITEM.value,
                 F.lit(f"an item of {path} cannot become a {items.type}"),
             )
         ]
@@ -178,7 +183,7 @@ def convert_field(
             return F.lit(None).cast(field_type(spec)), [
                 (
                     src.isNotNull(),
-                    "CONVERSION_TYPE_MISMATCH",
+                    ErrorCode.CONVERSION_TYPE_MISMATCH.value,
                     F.lit(f"{path}: the source is not an object"),
                 )
             ]
@@ -197,7 +202,7 @@ def convert_field(
         return value, [
             (
                 invalid,
-                "CONVERSION_INVALID_ITEM",
+                ErrorCode.CONVERSION_INVALID_ITEM.value,
                 F.lit(f"a value of {path} cannot become a {values.type}"),
             )
         ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lakeport.errors import ErrorCode
 from lakeport.spec.schema import MAX_IDENTITY_LENGTH, FieldSpec
 from lakeport.transforms.fields import shown
 
@@ -31,7 +32,7 @@ def rule_failures(
         out.append(
             (
                 present & ~value.isin(*spec.enum),
-                "ENUM_MISMATCH",
+                ErrorCode.ENUM_MISMATCH.value,
                 F.concat(F.lit("value "), shown(value), F.lit(f" is not one of [{allowed}]")),
             )
         )
@@ -39,7 +40,7 @@ def rule_failures(
         out.append(
             (
                 present & (value < F.lit(spec.minimum)),
-                "BELOW_MINIMUM",
+                ErrorCode.BELOW_MINIMUM.value,
                 F.concat(
                     F.lit("value "), shown(value), F.lit(f" is below the minimum {spec.minimum:g}")
                 ),
@@ -49,7 +50,7 @@ def rule_failures(
         out.append(
             (
                 present & (value > F.lit(spec.maximum)),
-                "ABOVE_MAXIMUM",
+                ErrorCode.ABOVE_MAXIMUM.value,
                 F.concat(
                     F.lit("value "), shown(value), F.lit(f" is above the maximum {spec.maximum:g}")
                 ),
@@ -59,7 +60,7 @@ def rule_failures(
         out.append(
             (
                 present & ~value.rlike(spec.pattern),
-                "PATTERN_MISMATCH",
+                ErrorCode.PATTERN_MISMATCH.value,
                 F.concat(F.lit("value "), shown(value), F.lit(f" does not match {spec.pattern}")),
             )
         )
@@ -67,7 +68,7 @@ def rule_failures(
         out.append(
             (
                 present & (F.length(value) > MAX_IDENTITY_LENGTH),
-                "IDENTITY_TOO_LONG",
+                ErrorCode.IDENTITY_TOO_LONG.value,
                 F.lit(f"identity value longer than {MAX_IDENTITY_LENGTH} characters"),
             )
         )
@@ -75,7 +76,7 @@ def rule_failures(
             out.append(
                 (
                     present & F.contains(value, F.lit("@")) & value.rlike(_EMAIL),
-                    "IDENTITY_EMAIL_IN_ID",
+                    ErrorCode.IDENTITY_EMAIL_IN_ID.value,
                     F.lit(
                         f"an email address in identity namespace {spec.identity.namespace!r}; "
                         "ids must not carry personal data"

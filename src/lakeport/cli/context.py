@@ -1,0 +1,65 @@
+"""What a command handler gets: the parsed arguments, the facade on demand, and the output.
+
+Machine-readable output (``--json``) is one JSON object on stdout; logs and errors go to stderr.
+
+Example:
+    >>> def handler(ctx: Context) -> int:
+    ...     ctx.emit(ctx.lakeport().batch(ctx.args.batch_id).to_json())
+    ...     return 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lakeport.api import Lakeport
+    from lakeport.config.model import Config
+
+
+def local_paths(paths: list[str]) -> list[str]:
+    """Relative local paths made absolute against this process's working directory.
+
+    Spark resolves a relative path against its JVM's start directory, which differs from the
+    Python one after an ``os.chdir`` (notebooks, in-process callers); URIs are left alone.
+    """
+    return [p if "://" in p or os.path.isabs(p) else os.path.abspath(p) for p in paths]
+
+
+class Context:
+    """One CLI run: ``args``, the config and the facade (built on first use), and stdout."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.json: bool = bool(getattr(args, "json", False))
+        self.emitted = 0
+        self._config: Config | None = None
+        self._lakeport: Lakeport | None = None
+
+    def config(self) -> Config:
+        """The config of ``--config`` on ``--lake`` (no Spark)."""
+        if self._config is None:
+            from lakeport.config import load_config
+
+            self._config = load_config(self.args.config, lake_root=self.args.lake)
+        return self._config
+
+    def lakeport(self) -> Lakeport:
+        """The facade on this run's config (starts or adopts Spark)."""
+        if self._lakeport is None:
+            from lakeport.api import Lakeport
+            from lakeport.session import get_spark
+
+            cfg = self.config()
+            self._lakeport = Lakeport(get_spark(cfg), cfg)
+        return self._lakeport
+
+    def emit(self, obj: Any) -> None:
+        """Write one JSON object as one line on stdout."""
+        sys.stdout.write(json.dumps(obj, default=str, sort_keys=False) + "\n")
+        sys.stdout.flush()
+        self.emitted += 1

@@ -1,0 +1,391 @@
+"""The CLI's one declarative command table: every command, its help, example, arguments, handler.
+
+Every command is one :class:`Command`: its path (``("batch", "create")``), help, example,
+arguments and handler. A group (``batch``) is a Command without a handler. The parser is built
+from this table alone (:mod:`lakeport.cli.parser`); there is no other way to register a command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lakeport.cli.commands import batches, datasets, exports, profiles, sources, tools
+from lakeport.cli.context import Context
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument: argparse's flags and keyword arguments."""
+
+    flags: tuple[str, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def arg(*flags: str, **options: Any) -> Arg:
+    return Arg(flags, options)
+
+
+@dataclass(frozen=True)
+class Command:
+    path: tuple[str, ...]
+    help: str
+    example: str
+    handler: Callable[[Context], int] | None = None
+    args: tuple[Arg, ...] = ()
+
+
+PARTIAL = (
+    arg(
+        "--partial",
+        dest="partial",
+        action="store_true",
+        default=None,
+        help="turn partial ingestion on",
+    ),
+    arg("--no-partial", dest="partial", action="store_false", help="turn partial ingestion off"),
+    arg(
+        "--error-threshold-percent",
+        type=float,
+        help="fail the batch above this %% of failed records",
+    ),
+    arg("--error-threshold-count", type=int, help="fail the batch above this many failed records"),
+    arg(
+        "--diagnostics",
+        dest="diagnostics",
+        action="store_true",
+        default=None,
+        help="keep failed records in system/errors (the dataset's setting otherwise)",
+    ),
+    arg(
+        "--no-diagnostics",
+        dest="diagnostics",
+        action="store_false",
+        help="keep only counts and the error summary, not the failed records",
+    ),
+)
+
+
+def _ids(text: str) -> list[str]:
+    return [part for part in (p.strip() for p in text.split(",")) if part]
+
+
+REPLACE = arg(
+    "--replace",
+    action="extend",
+    type=_ids,
+    default=[],
+    metavar="BATCH_ID[,BATCH_ID...]",
+    help="batches whose rows this batch replaces (repeat the flag or separate ids with commas)",
+)
+EXPORT = (
+    arg(
+        "--target",
+        required=True,
+        help="export root: a directory or any Hadoop URI (s3a://bucket/exports)",
+    ),
+    arg(
+        "--format",
+        dest="fmt",
+        required=True,
+        choices=["parquet", "json", "csv"],
+        help="parquet, json (JSON Lines, nesting kept) or csv (structs flattened)",
+    ),
+    arg(
+        "--compression",
+        choices=["gzip", "snappy", "none"],
+        help="default: snappy for parquet, none for json and csv",
+    ),
+    arg(
+        "--export-time",
+        metavar="YYYYMMDDHHMM",
+        help="UTC minute naming the export (default: now); derive it from the schedule",
+    ),
+    arg(
+        "--incremental",
+        action="store_true",
+        help="only what changed since the previous complete export (the first one is full)",
+    ),
+    arg(
+        "--csv-arrays",
+        choices=["refuse", "json"],
+        default="refuse",
+        help="csv: array and map columns as JSON strings (json), or fail (refuse, the default)",
+    ),
+    arg(
+        "--csv-drop",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="csv: leave this column path out (repeatable), e.g. _provenance or person.email",
+    ),
+)
+SOURCE = arg("name", help="source name (sources: in lakeport.yaml)")
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        ("init",),
+        "write a starter project (config, schemas, mappings) into a directory",
+        "lakeport init my-project",
+        tools.init,
+        (
+            arg("dir", help="the project directory (created when missing)"),
+            arg("--force", action="store_true", help="overwrite starter files that exist"),
+        ),
+    ),
+    Command(
+        ("setup",),
+        "check Java and fetch the Delta jars once (Maven, else Spark's resolver)",
+        "lakeport setup --s3",
+        tools.setup,
+        (
+            arg(
+                "--s3",
+                action="store_true",
+                help="also fetch hadoop-aws for s3a:// lakes and sources",
+            ),
+            arg(
+                "--print-jars",
+                action="store_true",
+                help="print only the jars' paths, comma-separated (for spark-submit --jars)",
+            ),
+        ),
+    ),
+    Command(
+        ("validate",),
+        "check lakeport.yaml, every schema and mapping, without starting Spark",
+        "lakeport validate --config conf/lakeport.yaml",
+        tools.validate,
+    ),
+    Command(
+        ("sample-data",),
+        "write the Luma sample feeds (deterministic, fictional)",
+        "lakeport sample-data --out sample-data --scale 10",
+        tools.sample_data,
+        (
+            arg("--out", required=True, help="output directory"),
+            arg("--seed", type=int, default=7),
+            arg(
+                "--scale", type=int, default=1, help="multiply row counts (1000 -> 1M loyalty rows)"
+            ),
+        ),
+    ),
+    Command(
+        ("ingest",),
+        "create, upload and complete a batch in one step",
+        "lakeport ingest --dataset loyalty sample-data/loyalty.jsonl",
+        batches.ingest,
+        (
+            arg("--dataset", required=True),
+            arg("--batch-id", help="idempotency key: re-running the same id never duplicates rows"),
+            REPLACE,
+            *PARTIAL,
+            arg("files", nargs="+", help="files, directories or globs (local or any Hadoop URI)"),
+        ),
+    ),
+    Command(
+        ("batch",),
+        "batch lifecycle: create, upload, complete, abort, status, list, errors",
+        "lakeport batch status <batch-id>",
+    ),
+    Command(
+        ("batch", "create"),
+        "open a batch",
+        "lakeport batch create --dataset purchases --batch-id purchases-2026-11-23",
+        batches.create,
+        (
+            arg("--dataset", required=True),
+            arg("--format", help="input format (must be the dataset's)"),
+            arg("--batch-id"),
+            REPLACE,
+            *PARTIAL,
+        ),
+    ),
+    Command(
+        ("batch", "upload"),
+        "copy files into an open batch",
+        "lakeport batch upload purchases-2026-11-23 landing/purchases/*.jsonl",
+        batches.upload,
+        (
+            arg("batch_id"),
+            arg("files", nargs="+"),
+        ),
+    ),
+    Command(
+        ("batch", "complete"),
+        "process an open batch (safe to retry)",
+        "lakeport batch complete purchases-2026-11-23 --json",
+        batches.complete,
+        (arg("batch_id"),),
+    ),
+    Command(
+        ("batch", "abort"),
+        "abort an open batch",
+        "lakeport batch abort purchases-2026-11-23 --json",
+        batches.abort,
+        (arg("batch_id"),),
+    ),
+    Command(
+        ("batch", "status"),
+        "show a batch's status, metrics and error summary",
+        "lakeport batch status purchases-2026-11-23 --json",
+        batches.status,
+        (arg("batch_id"),),
+    ),
+    Command(
+        ("batch", "list"),
+        "list batches",
+        "lakeport batch list --dataset crm",
+        batches.list_batches,
+        (arg("--dataset"),),
+    ),
+    Command(
+        ("batch", "errors"),
+        "the failed records of a batch",
+        "lakeport batch errors demo-purchases --code REQUIRED_MISSING --format table",
+        batches.errors,
+        (
+            arg("batch_id"),
+            arg("--code", help="only records with this error code"),
+            arg("--format", choices=["jsonl", "table"], default="jsonl"),
+            arg("--limit", type=int, default=1000),
+        ),
+    ),
+    Command(
+        ("datasets",),
+        "look at the lake: list datasets, preview rows",
+        "lakeport datasets preview loyalty --limit 5",
+    ),
+    Command(
+        ("datasets", "list"),
+        "name, rows, Delta version, path, last batch",
+        "lakeport datasets list --json",
+        datasets.list_datasets,
+    ),
+    Command(
+        ("datasets", "preview"),
+        "the first rows of a dataset",
+        "lakeport datasets preview loyalty --limit 3 --vertical",
+        datasets.preview,
+        (
+            arg("name"),
+            arg("--limit", type=int, default=10),
+            arg("--vertical", action="store_true"),
+        ),
+    ),
+    Command(
+        ("demo",),
+        "generate sample data and ingest it into ./lake; print a summary",
+        "lakeport demo",
+        tools.demo,
+        (arg("--out", default="sample-data", help="where the sample feeds are written"),),
+    ),
+    Command(
+        ("profiles",),
+        "identity graph and unified profiles: build, get",
+        "lakeport profiles get --namespace loyaltyId --id L0000042",
+    ),
+    Command(
+        ("profiles", "build"),
+        "stitch identities and merge profiles (incremental when only new batches arrived)",
+        "lakeport profiles build --policy loyalty_first --full",
+        profiles.build,
+        (
+            arg("--policy", help="build only this merge policy (default: every policy)"),
+            arg(
+                "--full",
+                action="store_true",
+                help="recompute everything, even when incremental would do",
+            ),
+        ),
+    ),
+    Command(
+        ("profiles", "get"),
+        "the merged profile holding an identity, as JSON",
+        "lakeport profiles get --namespace email --id daniel.r@example.com --policy loyalty_first --events",
+        profiles.get,
+        (
+            arg("--namespace", required=True, help="identity namespace, e.g. loyaltyId"),
+            arg("--id", required=True, help="identity value (case-sensitive)"),
+            arg("--policy", help="merge policy (default: profiles.default_policy)"),
+            arg("--events", action="store_true", help="include the profile's events"),
+            arg("--events-limit", type=int, default=100, help="most events to show (oldest first)"),
+        ),
+    ),
+    Command(
+        ("sources",),
+        "landing locations: ingest new files as batches, or continuously as a stream",
+        "lakeport sources run landing",
+    ),
+    Command(
+        ("sources", "list"),
+        "configured sources, files seen, last batch",
+        "lakeport sources list --json",
+        sources.list_sources,
+    ),
+    Command(
+        ("sources", "status"),
+        "what a source ingested when, files waiting, the lease",
+        "lakeport sources status landing",
+        sources.status,
+        (SOURCE,),
+    ),
+    Command(
+        ("sources", "run"),
+        "ingest the files not seen before as one batch (exit 3: another run holds the source)",
+        "lakeport sources run landing --json",
+        sources.run,
+        (SOURCE,),
+    ),
+    Command(
+        ("sources", "stream"),
+        "the same pipeline under Structured Streaming, one batch per micro-batch",
+        "lakeport sources stream landing --trigger 30s",
+        sources.stream,
+        (
+            SOURCE,
+            arg("--trigger", help="micro-batch interval such as 5s, 500ms, 2m (default 10s)"),
+            arg(
+                "--available-now",
+                action="store_true",
+                help="ingest what is there now, in micro-batches, then stop",
+            ),
+        ),
+    ),
+    Command(
+        ("export",),
+        "export a profile snapshot or a dataset to parquet/json/csv files with a manifest",
+        "lakeport export snapshot --policy timestamp_ordered --target /exports --format parquet",
+    ),
+    Command(
+        ("export", "snapshot"),
+        "the profiles of one merge policy at one Delta version",
+        "lakeport export snapshot --policy timestamp_ordered --target exports --format json --compression gzip --incremental --export-time 202611230300 --json",
+        exports.export,
+        (
+            arg("--policy", required=True, help="merge policy (<lake>/profiles/<policy>)"),
+            *EXPORT,
+        ),
+    ),
+    Command(
+        ("export", "dataset"),
+        "one dataset at one Delta version (incremental: the batches since the last export)",
+        "lakeport export dataset purchases --target exports --format csv --incremental",
+        exports.export,
+        (
+            arg("name", help="dataset name (<lake>/datasets/<name>)"),
+            *EXPORT,
+        ),
+    ),
+    Command(
+        ("report",),
+        "write a self-contained HTML report: batches, records, error codes, datasets, profiles",
+        "lakeport report --out report.html",
+        tools.report,
+        (
+            arg("--out", default="report.html", help="the HTML file to write (local path)"),
+            arg("--top", type=int, default=10, help="how many error codes to chart"),
+        ),
+    ),
+)

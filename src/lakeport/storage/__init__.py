@@ -1,1 +1,0 @@
-"""Edges of the pipeline: readers, the lake layout, Delta writes and the system tables."""
