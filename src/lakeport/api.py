@@ -253,15 +253,19 @@ class Lakeport:
         """Ingest a source's new files as one batch."""
         return sources.run(self.spark, self.config, name)
 
-    def stream_source(self, name: str, **options: Any) -> Any:
+    def stream_source(
+        self, name: str, *, trigger: str = "10s", available_now: bool = False
+    ) -> sources.SourceStream:
         """Run a source as a stream until it ends (``available_now=True``) or is interrupted."""
-        return sources.stream(self.spark, self.config, name, **options)
+        return sources.stream(
+            self.spark, self.config, name, trigger=trigger, available_now=available_now
+        )
 
     def source_status(self, name: str) -> sources.SourceStatus:
         """Every file a source has seen, files waiting, and who holds it."""
         return sources.status(self.spark, self.config, name)
 
-    def sources(self) -> list[Any]:
+    def sources(self) -> list[sources.SourceSummary]:
         """One entry per configured source."""
         return sources.list_sources(self.spark, self.config)
 

@@ -94,7 +94,7 @@ def stream(ctx: Context) -> int:
     except KeyboardInterrupt:
         print("lakeport: stream stopped", flush=True)
         return 0
-    return _finish(ctx, out.to_json() if hasattr(out, "to_json") else out)
+    return _finish(ctx, out.to_json())
 
 
 def _finish(ctx: Context, out: dict[str, Any]) -> int:
