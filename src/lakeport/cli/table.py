@@ -68,7 +68,8 @@ PARTIAL = (
 
 
 def _ids(text: str) -> list[str]:
-    return [part for part in (p.strip() for p in text.split(",")) if part]
+    """``B1,B2`` -> ``["B1", "B2"]``; every part is checked as a batch id later (no trimming)."""
+    return text.split(",")
 
 
 REPLACE = arg(

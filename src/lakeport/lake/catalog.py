@@ -20,6 +20,7 @@ from lakeport.lake.delta import append_rows, read_table
 from lakeport.lake.layout import Lake
 from lakeport.lake.records import BatchRecord
 from lakeport.lake.tables import BATCHES_DDL, struct_schema
+from lakeport.spec.names import check_batch_id
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -47,9 +48,14 @@ def batches(spark: SparkSession, lake: Lake) -> DataFrame:
 
 
 def find_batch(spark: SparkSession, lake: Lake, batch_id: str) -> BatchRecord | None:
-    """The latest state of one batch, or None when the catalog has no such batch."""
+    """The latest state of one batch, or None when the catalog has no such batch.
+
+    Raises:
+        InvalidNameError: ``batch_id`` is not a valid batch id.
+    """
     from pyspark.sql import functions as F
 
+    check_batch_id(batch_id)
     df = read_table(spark, lake.system_path("batches"), BATCHES_DDL)
     row = df.where(F.col("batch_id") == batch_id).orderBy(F.col("seq").desc()).first()
     return BatchRecord.from_row(row.asDict(recursive=True)) if row is not None else None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from lakeport.lake.delta import append_rows, read_table, write_batch_rows
 from lakeport.lake.layout import Lake
 from lakeport.lake.tables import ERRORS_DDL
+from lakeport.spec.names import check_batch_id
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -85,6 +86,7 @@ def batch_errors(
     """
     from pyspark.sql import functions as F
 
+    check_batch_id(batch_id)
     df = read_table(spark, lake.system_path("errors"), ERRORS_DDL).where(
         F.col("batch_id") == batch_id
     )
