@@ -5,15 +5,15 @@ of the layer that owns it (pipeline, profiles, exports, sources, report).
 
 Example:
     >>> from lakeport import Lakeport
-    >>> lp = Lakeport.open("conf/lakeport.yaml", lake="./lake")   # starts or adopts Spark
-    >>> r = lp.ingest("purchases", ["sample-data/purchases.jsonl"], batch_id="b1")
-    >>> r.status, r.metrics.input_records, r.metrics.failed_records
+    >>> lp = Lakeport.open("conf/lakeport.yaml", lake="./lake")   # starts or adopts Spark  # doctest: +SKIP
+    >>> r = lp.ingest("purchases", ["sample-data/purchases.jsonl"], batch_id="b1")  # doctest: +SKIP
+    >>> r.status, r.metrics.input_records, r.metrics.failed_records  # doctest: +SKIP
     ('success', 1000, 12)
-    >>> lp.errors("b1").count()
+    >>> lp.errors("b1").count()  # doctest: +SKIP
     12
-    >>> lp.build_profiles().policies["timestamp_ordered"]["mode"]
+    >>> lp.build_profiles().policies["timestamp_ordered"]["mode"]  # doctest: +SKIP
     'full'
-    >>> lp.profile("loyaltyId", "L0000042").attributes["person"]["firstName"]
+    >>> lp.profile("loyaltyId", "L0000042").attributes["person"]["firstName"]  # doctest: +SKIP
     'Danny'
 """
 
@@ -68,7 +68,7 @@ class Lakeport:
             SetupError: Java, the Delta jars or Spark are not ready.
 
         Example:
-            >>> lp = Lakeport.open("conf/lakeport.yaml", lake="/tmp/lake")
+            >>> lp = Lakeport.open("conf/lakeport.yaml", lake="/tmp/lake")  # doctest: +SKIP
         """
         cfg = load_config(config, lake_root=lake)
         return cls(spark if spark is not None else get_spark(cfg), cfg)

@@ -13,7 +13,7 @@ downloaded at run time.
 Example:
     >>> delta_package()
     'io.delta:delta-spark_4.2_2.13:4.4.0'
-    >>> fetch(["delta"])            # idempotent; prints where the jars are
+    >>> fetch(["delta"])            # idempotent; prints where the jars are  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ no Delta extensions (they cannot be added to a running session).
 
 Example:
     >>> from lakeport.config import load_config
-    >>> spark = get_spark(load_config())
+    >>> spark = get_spark(load_config())  # doctest: +SKIP
 """
 
 from __future__ import annotations

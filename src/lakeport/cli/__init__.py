@@ -2,7 +2,7 @@
 
 Example:
     >>> from lakeport.cli import main
-    >>> main(["validate", "--config", "conf/lakeport.yaml"])
+    >>> main(["validate", "--config", "conf/lakeport.yaml"])  # doctest: +SKIP
     0
 """
 

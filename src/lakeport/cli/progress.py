@@ -6,7 +6,7 @@ pipes see no carriage returns. A daemon thread polls the running SparkContext's 
 Spark itself and stays silent until a stage is active.
 
 Example:
-    >>> with progress(enabled=sys.stderr.isatty()):
+    >>> with progress(enabled=sys.stderr.isatty()):  # doctest: +SKIP
     ...     ingest_batch.ingest(spark, cfg, "purchases", ["landing/2026-11-23/"])
 """
 

@@ -8,7 +8,7 @@ against datasets, sources against datasets). Every problem is one line:
 
 Example:
     >>> cfg = load_config("conf/lakeport.yaml")          # raises ConfigError listing every problem
-    >>> cfg.datasets["loyalty"].schema_spec.class_
+    >>> cfg.datasets["loyalty"].schema_spec.class_  # doctest: +SKIP
     'profile'
 """
 

@@ -1,8 +1,8 @@
 """The resolved configuration: lakeport.yaml with every schema and mapping it names, loaded.
 
 Example:
-    >>> cfg = load_config("conf/lakeport.yaml")
-    >>> cfg.dataset("loyalty").schema_spec.class_
+    >>> cfg = load_config("conf/lakeport.yaml")  # doctest: +SKIP
+    >>> cfg.dataset("loyalty").schema_spec.class_  # doctest: +SKIP
     'profile'
 """
 
@@ -103,7 +103,7 @@ class Config:
         """The dataset called ``name``; a ConfigError with a suggestion when there is none.
 
         Example:
-            >>> cfg.dataset("loyalty").schema_spec.name
+            >>> cfg.dataset("loyalty").schema_spec.name  # doctest: +SKIP
             'loyalty'
         """
         if name not in self.datasets:

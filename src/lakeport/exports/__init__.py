@@ -36,9 +36,9 @@ flattening), :mod:`~lakeport.exports.changes` (what an incremental export holds)
 functions), :mod:`~lakeport.exports.results` (:class:`ExportResult`).
 
 Example:
-    >>> export_snapshot(spark, cfg, "timestamp_ordered", "s3a://bucket/exports").to_json()
+    >>> export_snapshot(spark, cfg, "timestamp_ordered", "s3a://bucket/exports").to_json()  # doctest: +SKIP
     {'kind': 'profiles', 'name': 'timestamp_ordered', ..., 'mode': 'full', 'rowCount': 1000, ...}
-    >>> export_dataset(spark, cfg, "loyalty", "/exports", "csv", compression="gzip",
+    >>> export_dataset(spark, cfg, "loyalty", "/exports", "csv", compression="gzip",  # doctest: +SKIP
     ...                incremental=True)
 """
 

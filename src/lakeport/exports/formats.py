@@ -6,7 +6,7 @@ byte (Spark's CSV writer would otherwise escape with a backslash and trim spaces
 ``_SUCCESS`` is switched off: the export writes its ``_SUCCESS`` last, after the rename.
 
 Example:
-    >>> rows = write_counted(frame, request, "/exports/loyalty/_tmp_exportTime=202611231000_ab12")
+    >>> rows = write_counted(frame, request, "/exports/loyalty/_tmp_exportTime=202611231000_ab12")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def writer(data: DataFrame, request: ExportRequest) -> DataFrameWriter:
         A ``DataFrameWriter``; ``.save(directory)`` writes the part files.
 
     Example:
-        >>> writer(frame, request).save(tmp)
+        >>> writer(frame, request).save(tmp)  # doctest: +SKIP
     """
     out = (
         data.write.format(request.fmt)
@@ -77,7 +77,7 @@ def write_counted(data: DataFrame, request: ExportRequest, directory: str) -> in
         Exception: whatever Spark raises for a failed write (the caller classifies it).
 
     Example:
-        >>> write_counted(frame, request, tmp)
+        >>> write_counted(frame, request, tmp)  # doctest: +SKIP
         1000
     """
     from pyspark.sql import Observation
@@ -95,7 +95,7 @@ def observed(seen: Any, df: DataFrame) -> int:
     counting it again is then free.
 
     Example:
-        >>> observed(seen, frame)
+        >>> observed(seen, frame)  # doctest: +SKIP
         3
     """
     try:

@@ -6,9 +6,9 @@ run writes, its hidden ``_tmp_exportTime=T_<run>/``. A run renames its temporary
 ``<target>/<name>/`` (:func:`lakeport.lake.fs.delete` refuses anything else).
 
 Example:
-    >>> clean_leftovers(spark, "/exports/demo", export_dir("/exports", "demo", "202611231000"),
+    >>> clean_leftovers(spark, "/exports/demo", export_dir("/exports", "demo", "202611231000"),  # doctest: +SKIP
     ...                 "202611231000")
-    >>> publish(spark, tmp, "/exports/demo/exportTime=202611231000", "/exports/demo")
+    >>> publish(spark, tmp, "/exports/demo/exportTime=202611231000", "/exports/demo")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def tmp_dir(base: str, export_time: str) -> str:
     """A fresh hidden ``<base>/_tmp_exportTime=<export_time>_<run>`` for one run's files.
 
     Example:
-        >>> tmp_dir("/exports/demo", "202611231000")
+        >>> tmp_dir("/exports/demo", "202611231000")  # doctest: +SKIP
         '/exports/demo/_tmp_exportTime=202611231000_3f9c2a1b'
     """
     return f"{base}/_tmp_exportTime={export_time}_{uuid.uuid4().hex[:8]}"
@@ -69,7 +69,7 @@ def read_manifest(spark: SparkSession, directory: str) -> dict[str, Any]:
         OSError: the manifest cannot be read.
 
     Example:
-        >>> read_manifest(spark, "/exports/demo/exportTime=202611231000")["rowCount"]
+        >>> read_manifest(spark, "/exports/demo/exportTime=202611231000")["rowCount"]  # doctest: +SKIP
         1000
     """
     raw = fs.head(spark, f"{directory}/{MANIFEST}", _MANIFEST_MAX_BYTES)
@@ -80,7 +80,7 @@ def glob_dirs(spark: SparkSession, pattern: str) -> list[str]:
     """The directories matching a Hadoop glob, qualified and sorted (files are left out).
 
     Example:
-        >>> glob_dirs(spark, "/exports/demo/exportTime=*")
+        >>> glob_dirs(spark, "/exports/demo/exportTime=*")  # doctest: +SKIP
         ['file:/exports/demo/exportTime=202611230900', 'file:/exports/demo/exportTime=202611231000']
     """
     jpath, hfs = _hadoop(spark, pattern)
@@ -97,7 +97,7 @@ def rename(spark: SparkSession, src: str, dst: str) -> None:
         OSError: the filesystem refused the rename.
 
     Example:
-        >>> rename(spark, f"{tmp}/part-00000.json", f"{tmp}/_removed_ids.jsonl")
+        >>> rename(spark, f"{tmp}/part-00000.json", f"{tmp}/_removed_ids.jsonl")  # doctest: +SKIP
     """
     sp, hfs = _hadoop(spark, src)
     dp, _ = _hadoop(spark, dst)
@@ -118,7 +118,7 @@ def clean_leftovers(spark: SparkSession, base: str, final: str, when: str) -> No
         when: the export time.
 
     Example:
-        >>> clean_leftovers(spark, base, final, "202611231000")
+        >>> clean_leftovers(spark, base, final, "202611231000")  # doctest: +SKIP
     """
     for leftover in glob_dirs(spark, f"{base}/_tmp_exportTime={when}_*"):
         log.warning("removing %s, left by an interrupted export", leftover)
@@ -143,7 +143,7 @@ def previous_export(
         The manifest, with its directory under ``"_dir"``, or None when there is none.
 
     Example:
-        >>> previous_export(spark, base, "202611231000", "file:/lake/profiles/demo")["exportTime"]
+        >>> previous_export(spark, base, "202611231000", "file:/lake/profiles/demo")["exportTime"]  # doctest: +SKIP
         '202611230900'
     """
     candidates = []
@@ -164,7 +164,7 @@ def previous_ref(previous: dict[str, Any] | None) -> dict[str, Any] | None:
     """The manifest's ``incrementalTo``: export time, directory and source version of ``previous``.
 
     Example:
-        >>> previous_ref(previous_export(spark, base, when, source))
+        >>> previous_ref(previous_export(spark, base, when, source))  # doctest: +SKIP
         {'exportTime': '202611230900', 'path': 'file:/exports/demo/exportTime=202611230900',
          'sourceVersion': 1}
     """
@@ -185,7 +185,7 @@ def checksums(spark: SparkSession, files: list[fs.FileInfo]) -> list[dict[str, A
     they are renamed into place.
 
     Example:
-        >>> checksums(spark, fs.list_files(spark, [tmp]))[0]["sha256"][:8]
+        >>> checksums(spark, fs.list_files(spark, [tmp]))[0]["sha256"][:8]  # doctest: +SKIP
         '9f86d081'
     """
     from pyspark.sql import functions as F
@@ -226,7 +226,7 @@ def publish(spark: SparkSession, tmp: str, final: str, base: str) -> None:
         OSError: the rename failed (nothing was published).
 
     Example:
-        >>> publish(spark, tmp, final, base)
+        >>> publish(spark, tmp, final, base)  # doctest: +SKIP
     """
     checkpoint("after_manifest")
     if fs.exists(spark, final):

@@ -2,8 +2,8 @@
 JSON summary (``lakeport export ... --json``).
 
 Example:
-    >>> r = export_snapshot(spark, cfg, "demo", "/exports", "json", incremental=True)
-    >>> r.status, r.mode, r.row_count, r.to_json()["rowCount"] == r.row_count
+    >>> r = export_snapshot(spark, cfg, "demo", "/exports", "json", incremental=True)  # doctest: +SKIP
+    >>> r.status, r.mode, r.row_count, r.to_json()["rowCount"] == r.row_count  # doctest: +SKIP
     ('exported', 'incremental', 3, True)
 """
 
@@ -50,7 +50,7 @@ class ExportResult:
         """The result of the export whose ``_manifest.json`` is ``manifest``, published at ``path``.
 
         Example:
-            >>> ExportResult.from_manifest(read_manifest(spark, d), d, "exists").row_count
+            >>> ExportResult.from_manifest(read_manifest(spark, d), d, "exists").row_count  # doctest: +SKIP
             4
         """
         incremental = manifest["mode"] == "incremental"
@@ -88,7 +88,7 @@ class ExportResult:
         """The JSON object the CLI prints for an export (keys in this order).
 
         Example:
-            >>> list(result.to_json())[:4]
+            >>> list(result.to_json())[:4]  # doctest: +SKIP
             ['kind', 'name', 'exportTime', 'path']
         """
         out: dict[str, Any] = {

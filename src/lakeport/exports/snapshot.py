@@ -6,7 +6,7 @@ otherwise writes and publishes the export (:mod:`lakeport.exports.write`). Every
 ``exists`` adds one ``exp_snapshot_*`` / ``exp_dataset_*`` event to ``system/events``.
 
 Example:
-    >>> export_snapshot(spark, cfg, "timestamp_ordered", "s3a://bucket/exports", "parquet").mode
+    >>> export_snapshot(spark, cfg, "timestamp_ordered", "s3a://bucket/exports", "parquet").mode  # doctest: +SKIP
     'full'
 """
 
@@ -78,7 +78,7 @@ def export_snapshot(
         InvalidNameError: a policy name that cannot be a path.
 
     Example:
-        >>> export_snapshot(spark, cfg, "loyalty_first", "/exports", "json", incremental=True)
+        >>> export_snapshot(spark, cfg, "loyalty_first", "/exports", "json", incremental=True)  # doctest: +SKIP
     """
     lake = Lake(cfg.lake_root)
     path = lake.profiles_path(policy)
@@ -142,7 +142,7 @@ def export_dataset(
         UsageError: as :func:`export_snapshot`.
 
     Example:
-        >>> export_dataset(spark, cfg, "purchases", "/exports", "parquet", incremental=True)
+        >>> export_dataset(spark, cfg, "purchases", "/exports", "parquet", incremental=True)  # doctest: +SKIP
     """
     cfg.dataset(name)  # a ConfigError with a suggestion for a typo
     path = Lake(cfg.lake_root).dataset_path(name)

@@ -8,7 +8,7 @@ and the pipeline compiles that same object.
 
 Example:
     >>> e = parse("sha256(lower(trim(email)))")
-    >>> e.problems, e.reads, e.kind
+    >>> e.problems, e.reads, e.kind  # doctest: +SKIP
     ((), ('email',), 'string')
 """
 

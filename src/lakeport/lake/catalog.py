@@ -4,8 +4,8 @@ The latest row per batch id (highest ``seq``) is the batch's state; blind append
 between writers, so concurrent batches never block each other on the catalog.
 
 Example:
-    >>> record_batch(spark, lake, BatchRecord("b1", "loyalty", "loading", created_at=utc_now()))
-    >>> get_batch(spark, lake, "b1").status
+    >>> record_batch(spark, lake, BatchRecord("b1", "loyalty", "loading", created_at=utc_now()))  # doctest: +SKIP
+    >>> get_batch(spark, lake, "b1").status  # doctest: +SKIP
     'loading'
 """
 
@@ -81,4 +81,6 @@ def list_batches(spark: SparkSession, lake: Lake, dataset: str | None = None) ->
     df = batches(spark, lake)
     if dataset:
         df = df.where(df.dataset == dataset)
-    return [BatchRecord.from_row(r.asDict(recursive=True)) for r in df.orderBy("created_at").collect()]
+    return [
+        BatchRecord.from_row(r.asDict(recursive=True)) for r in df.orderBy("created_at").collect()
+    ]

@@ -1,7 +1,7 @@
 """Looking at the lake as a user checks an ingestion: datasets with their size, version, last batch.
 
 Example:
-    >>> list_datasets(spark, cfg)[0].rows
+    >>> list_datasets(spark, cfg)[0].rows  # doctest: +SKIP
     1000
 """
 

@@ -6,8 +6,8 @@ of Delta's optimistic concurrency are recognised by their classes (``delta.excep
 error conditions of Spark's exceptions), never by matching message text.
 
 Example:
-    >>> append_rows(df, "./lake/system/events")
-    >>> delta_version(spark, "./lake/system/events")
+    >>> append_rows(df, "./lake/system/events")  # doctest: +SKIP
+    >>> delta_version(spark, "./lake/system/events")  # doctest: +SKIP
     0
 """
 

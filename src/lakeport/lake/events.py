@@ -7,7 +7,7 @@ when ``events.webhook`` is configured each is then POSTed with an HMAC signature
 that fails is logged.
 
 Example:
-    >>> emit(spark, lake, [Event.for_batch(record)], cfg.events.webhook)
+    >>> emit(spark, lake, [Event.for_batch(record)], cfg.events.webhook)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -133,6 +133,8 @@ def emit(
     except Exception as exc:
         if strict:
             raise
-        log.warning("could not write %d event(s) to system/events: %s", len(events), jvm_message(exc))
+        log.warning(
+            "could not write %d event(s) to system/events: %s", len(events), jvm_message(exc)
+        )
         return
     deliver(events, hook)

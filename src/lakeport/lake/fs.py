@@ -2,8 +2,8 @@
 ``hdfs://`` URIs behave the same. Only metadata and small heads of files cross to the driver.
 
 Example:
-    >>> files = list_files(spark, ["landing/*.jsonl"])
-    >>> head(spark, files[0].path, 4096)            # decompressed when the name ends in .gz
+    >>> files = list_files(spark, ["landing/*.jsonl"])  # doctest: +SKIP
+    >>> head(spark, files[0].path, 4096)            # decompressed when the name ends in .gz  # doctest: +SKIP
 """
 
 from __future__ import annotations

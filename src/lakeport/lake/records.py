@@ -6,8 +6,8 @@ is an error at once, not a silent NULL in a system table. :class:`BatchResult` i
 ``Lakeport.ingest`` returns; its :meth:`~BatchResult.to_json` is the CLI's JSON contract.
 
 Example:
-    >>> r = BatchResult.of(record)
-    >>> r.status, r.metrics.output_records
+    >>> r = BatchResult.of(record)  # doctest: +SKIP
+    >>> r.status, r.metrics.output_records  # doctest: +SKIP
     ('success', 988)
 """
 

@@ -1,7 +1,7 @@
 """The schemas of the system tables, as DDL (one place; readers and writers use these).
 
 Example:
-    >>> struct_schema(EVENTS_DDL).names[:3]
+    >>> struct_schema(EVENTS_DDL).names[:3]  # doctest: +SKIP
     ['event_id', 'event_type', 'batch_id']
 """
 

@@ -3,7 +3,7 @@
 
 Example:
     >>> from lakeport.pipeline import ingest
-    >>> ingest(spark, cfg, "loyalty", ["sample-data/loyalty.jsonl"], batch_id="b1").status
+    >>> ingest(spark, cfg, "loyalty", ["sample-data/loyalty.jsonl"], batch_id="b1").status  # doctest: +SKIP
     'success'
 """
 

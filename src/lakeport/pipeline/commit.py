@@ -5,7 +5,7 @@ A first attempt appends. A retry (the batch was ``processing`` or ``failed`` bef
 commit, so a re-run never duplicates rows. Audience-partner traits are state: one MERGE.
 
 Example:
-    >>> version = commit_rows(spark, lake, ds, good, "b1", [], ingested_at, retry=False)
+    >>> version = commit_rows(spark, lake, ds, good, "b1", [], ingested_at, retry=False)  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -6,9 +6,9 @@ reads the files where they are. ``complete`` is safe to retry: a batch that alre
 returned as it is, and every write replaces its own batch id.
 
 Example:
-    >>> b = create_batch(spark, cfg, "loyalty")
-    >>> upload(spark, cfg, b.batch_id, ["loyalty.jsonl"])
-    >>> complete(spark, cfg, b.batch_id).status
+    >>> b = create_batch(spark, cfg, "loyalty")  # doctest: +SKIP
+    >>> upload(spark, cfg, b.batch_id, ["loyalty.jsonl"])  # doctest: +SKIP
+    >>> complete(spark, cfg, b.batch_id).status  # doctest: +SKIP
     'success'
 """
 

@@ -6,8 +6,8 @@ threshold commits nothing: the dataset is unchanged. Every outcome is one catalo
 ingestion event.
 
 Example:
-    >>> record = process(spark, cfg, get_batch(spark, lake, "b1"))
-    >>> record.status, record.output_record_count
+    >>> record = process(spark, cfg, get_batch(spark, lake, "b1"))  # doctest: +SKIP
+    >>> record.status, record.output_record_count  # doctest: +SKIP
     ('success', 988)
 """
 

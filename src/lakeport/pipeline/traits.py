@@ -12,7 +12,7 @@ left to right:
   ignored in overwrite files, as on the platform.
 
 Example:
-    >>> merge_traits(spark, lake, ds, frame.where("size(_errors) = 0"), batch_id, [], now)
+    >>> merge_traits(spark, lake, ds, frame.where("size(_errors) = 0"), batch_id, [], now)  # doctest: +SKIP
 """
 
 from __future__ import annotations

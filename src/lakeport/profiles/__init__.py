@@ -7,9 +7,9 @@ into one profile; every drop is a row in ``system/errors`` (severity ``identity`
 
 Example:
     >>> from lakeport import profiles
-    >>> profiles.build(spark, cfg).to_json()["policies"].keys()
+    >>> profiles.build(spark, cfg).to_json()["policies"].keys()  # doctest: +SKIP
     dict_keys(['timestamp_ordered', 'loyalty_first'])
-    >>> profiles.lookup(spark, cfg, "email", "daniel@example.com").attributes["person"]["firstName"]
+    >>> profiles.lookup(spark, cfg, "email", "daniel@example.com").attributes["person"]["firstName"]  # doctest: +SKIP
     'Danny'
 """
 

@@ -73,7 +73,7 @@ def build(
         The build: its id, the graph's and each policy's part (mode, counts, Delta version).
 
     Example:
-        >>> build(spark, cfg).policies["timestamp_ordered"]["mode"]
+        >>> build(spark, cfg).policies["timestamp_ordered"]["mode"]  # doctest: +SKIP
         'full'
 
     Raises:

@@ -17,8 +17,8 @@ replay is a grouped pandas function over the over-cap components only (rare, and
 enough for one task); the links it refuses are reported.
 
 Example:
-    >>> comps = connected_components(spark, edges)      # edges: src long, dst long
-    >>> comps.columns
+    >>> comps = connected_components(spark, edges)      # edges: src long, dst long  # doctest: +SKIP
+    >>> comps.columns  # doctest: +SKIP
     ['node', 'component']
 """
 

@@ -1,8 +1,8 @@
 """What a profile build and a profile lookup return: frozen dataclasses with ``to_json()``.
 
 Example:
-    >>> p = lookup(spark, cfg, "email", "daniel@example.com")
-    >>> p.attributes["person"]["firstName"], p.to_json()["profileId"] == p.profile_id
+    >>> p = lookup(spark, cfg, "email", "daniel@example.com")  # doctest: +SKIP
+    >>> p.attributes["person"]["firstName"], p.to_json()["profileId"] == p.profile_id  # doctest: +SKIP
     ('Danny', True)
 """
 

@@ -10,7 +10,7 @@ The format has a fixed shape, so the reader returns the validated frame itself; 
 applied to the traits table with one MERGE (:mod:`lakeport.pipeline.traits`).
 
 Example:
-    >>> frame = AamReader().validated(spark, files, batch_id)   # one row per line, with _errors
+    >>> frame = AamReader().validated(spark, files, batch_id)   # one row per line, with _errors  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ fixed-shape format (audience-partner files) returns the validated frame itself f
 :meth:`Reader.validated`: there is nothing to map.
 
 Example:
-    >>> reader = get_reader("json")
-    >>> header = reader.check(spark, files, options, batch_id)
-    >>> info = reader.discover(spark, files, options, header)
+    >>> reader = get_reader("json")  # doctest: +SKIP
+    >>> header = reader.check(spark, files, options, batch_id)  # doctest: +SKIP
+    >>> info = reader.discover(spark, files, options, header)  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Only metadata and small heads of files cross to the driver.
 
 Example:
-    >>> header = check_files(spark, files, "csv", options, "b1")
-    >>> read_lines(spark, [f.path for f in files]).where("not _skip").count()
+    >>> header = check_files(spark, files, "csv", options, "b1")  # doctest: +SKIP
+    >>> read_lines(spark, [f.path for f in files]).where("not _skip").count()  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def read_lines(spark: SparkSession, paths: list[str]) -> DataFrame:
     """UTF-8 text files as lines: ``_raw``, ``_source_file``, ``_block``, ``_row``, ``_skip``.
 
     Example:
-        >>> read_lines(spark, ["a.jsonl"]).where("not _skip").count()
+        >>> read_lines(spark, ["a.jsonl"]).where("not _skip").count()  # doctest: +SKIP
     """
     from pyspark.sql import functions as F
 

@@ -2,7 +2,7 @@
 
 Example:
     >>> from lakeport.report import write_report
-    >>> write_report(spark, cfg, "report.html")["batches"]["total"]
+    >>> write_report(spark, cfg, "report.html")["batches"]["total"]  # doctest: +SKIP
     5
 """
 

@@ -10,8 +10,8 @@ rows per dataset, profiles per merge policy, and the identity-graph size histogr
 ``<lake>/identity_graph``; "no profiles built yet" when there is none).
 
 Example:
-    >>> data = collect(spark, cfg)
-    >>> Path("report.html").write_text(render(data))      # lakeport.report.render
+    >>> data = collect(spark, cfg)  # doctest: +SKIP
+    >>> Path("report.html").write_text(render(data))      # lakeport.report.render  # doctest: +SKIP
 """
 
 from __future__ import annotations

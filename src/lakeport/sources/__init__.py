@@ -15,8 +15,8 @@ the CLI's JSON). Crash tests stop or pause these at the checkpoints of :mod:`lak
 
 Example:
     >>> from lakeport.sources import run
-    >>> out = run(spark, cfg, "landing")
-    >>> out.status, [b.batch_id for b in out.batches]
+    >>> out = run(spark, cfg, "landing")  # doctest: +SKIP
+    >>> out.status, [b.batch_id for b in out.batches]  # doctest: +SKIP
     ('ingested', ['landing-r20261123T120501123456Z'])
 """
 

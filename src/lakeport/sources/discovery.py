@@ -5,8 +5,8 @@ A source with its own format reads with that format (and the default options of 
 given in the source override the dataset's one by one.
 
 Example:
-    >>> src = source_config(cfg, "landing")
-    >>> [f.path for f in discover(spark, src)]
+    >>> src = source_config(cfg, "landing")  # doctest: +SKIP
+    >>> [f.path for f in discover(spark, src)]  # doctest: +SKIP
     ['file:/data/landing/a.jsonl', 'file:/data/landing/b.jsonl']
 """
 
@@ -40,7 +40,7 @@ def source_config(cfg: Config, name: str) -> SourceConfig:
             ones.
 
     Example:
-        >>> source_config(cfg, "landing").dataset
+        >>> source_config(cfg, "landing").dataset  # doctest: +SKIP
         'people'
     """
     if name not in cfg.sources:
@@ -69,8 +69,8 @@ def effective(cfg: Config, src: SourceConfig) -> tuple[Config, dict[str, Any], d
         ConfigError: the source's dataset is not configured.
 
     Example:
-        >>> run_cfg, options, partial = effective(cfg, source_config(cfg, "landing"))
-        >>> options, partial
+        >>> run_cfg, options, partial = effective(cfg, source_config(cfg, "landing"))  # doctest: +SKIP
+        >>> options, partial  # doctest: +SKIP
         ({'multiline': True}, {})
     """
     ds = cfg.dataset(src.dataset)
@@ -90,7 +90,7 @@ def pattern(src: SourceConfig) -> str:
     """The source's glob under its location, e.g. ``s3a://landing/in/*.jsonl``.
 
     Example:
-        >>> pattern(source_config(cfg, "landing"))
+        >>> pattern(source_config(cfg, "landing"))  # doctest: +SKIP
         '/data/landing/*.jsonl'
     """
     return f"{src.location.rstrip('/')}/{src.glob}"
@@ -109,7 +109,7 @@ def discover(spark: SparkSession, src: SourceConfig) -> list[fs.FileInfo]:
         The matching files, sorted by path; empty when nothing matches.
 
     Example:
-        >>> [f.size for f in discover(spark, source_config(cfg, "landing"))]
+        >>> [f.size for f in discover(spark, source_config(cfg, "landing"))]  # doctest: +SKIP
         [120, 64]
     """
     try:

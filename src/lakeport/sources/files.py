@@ -6,8 +6,8 @@ that changes (new size or mtime) is a new key, so it is new again. A claim is on
 records a file set with a new batch id; a claim that was never marked is :func:`unfinished`.
 
 Example:
-    >>> claim(spark, lake, "landing", "landing-r20261123T120000Z", files)
-    >>> [b for b, _ in unfinished(seen(spark, lake, "landing"))]
+    >>> claim(spark, lake, "landing", "landing-r20261123T120000Z", files)  # doctest: +SKIP
+    >>> [b for b, _ in unfinished(seen(spark, lake, "landing"))]  # doctest: +SKIP
     ['landing-r20261123T120000Z']
 """
 
@@ -101,7 +101,7 @@ def file_states(spark: SparkSession, lake: Lake, source: str) -> DataFrame:
         the table does not exist yet.
 
     Example:
-        >>> file_states(spark, Lake("./lake"), "landing").count()
+        >>> file_states(spark, Lake("./lake"), "landing").count()  # doctest: +SKIP
         4
     """
     from pyspark.sql import Window
@@ -125,7 +125,7 @@ def seen(spark: SparkSession, lake: Lake, source: str) -> dict[FileKey, FileStat
         ``{(path, size, mtime): FileState}``.
 
     Example:
-        >>> {k[0]: s.status for k, s in seen(spark, lake, "landing").items()}
+        >>> {k[0]: s.status for k, s in seen(spark, lake, "landing").items()}  # doctest: +SKIP
         {'file:/landing/a.jsonl': 'done'}
     """
     states = (FileState.from_row(r.asDict()) for r in file_states(spark, lake, source).collect())
@@ -142,7 +142,7 @@ def unfinished(known: dict[FileKey, FileState]) -> list[tuple[str, list[FileInfo
         ``[(batch_id, files sorted by path), ...]``, ordered by the batch's first claim.
 
     Example:
-        >>> unfinished(seen(spark, lake, "landing"))
+        >>> unfinished(seen(spark, lake, "landing"))  # doctest: +SKIP
         [('landing-r20261123T120000Z', [FileInfo(path='file:/landing/a.jsonl', ...)])]
     """
     claims: dict[str, list[FileInfo]] = {}
@@ -177,7 +177,7 @@ def record(
         error_code: the batch's error code of a ``failed`` mark.
 
     Example:
-        >>> record(spark, lake, "landing", "landing-r1", files, DONE)
+        >>> record(spark, lake, "landing", "landing-r1", files, DONE)  # doctest: +SKIP
     """
     schema = struct_schema(SOURCE_FILES_DDL)
     now, seq = utc_now(), time.time_ns()
@@ -199,6 +199,6 @@ def claim(
         files: the files the batch will ingest.
 
     Example:
-        >>> claim(spark, lake, "landing", "landing-r20261123T120000Z", files)
+        >>> claim(spark, lake, "landing", "landing-r20261123T120000Z", files)  # doctest: +SKIP
     """
     record(spark, lake, source, batch_id, files, CLAIMED)

@@ -7,8 +7,8 @@ most one run holds a source. A lease is renewed by a background thread until it 
 run that died frees the source when its lease expires, at once when it ran on this host.
 
 Example:
-    >>> lease = acquire(spark, Lake("./lake"), "landing", ttl_seconds=600)
-    >>> try:
+    >>> lease = acquire(spark, Lake("./lake"), "landing", ttl_seconds=600)  # doctest: +SKIP
+    >>> try:  # doctest: +SKIP
     ...     claim(spark, lake, "landing", "landing-r20261123T120000Z", files)
     ... finally:
     ...     lease.release()
@@ -94,7 +94,7 @@ def ensure_lock_table(spark: SparkSession, path: str) -> None:
         Exception: the last failure when the table is still not there after 20 attempts.
 
     Example:
-        >>> ensure_lock_table(spark, Lake("./lake").system_path("source_locks"))
+        >>> ensure_lock_table(spark, Lake("./lake").system_path("source_locks"))  # doctest: +SKIP
     """
     from delta.tables import DeltaTable
 
@@ -121,9 +121,9 @@ class Lease:
     """A held source. Renewed by a background thread until :meth:`release`.
 
     Example:
-        >>> lease = acquire(spark, lake, "landing", 600)
-        >>> lease.check()        # SourceBusyError when another run took the source meanwhile
-        >>> lease.release()
+        >>> lease = acquire(spark, lake, "landing", 600)  # doctest: +SKIP
+        >>> lease.check()        # SourceBusyError when another run took the source meanwhile  # doctest: +SKIP
+        >>> lease.release()  # doctest: +SKIP
     """
 
     spark: Any
@@ -238,7 +238,7 @@ def holder(spark: SparkSession, lake: Lake, source: str) -> LeaseHolder | None:
         The lease row (expired ones too), or None when there is none or no lock table yet.
 
     Example:
-        >>> holder(spark, Lake("./lake"), "landing").pid
+        >>> holder(spark, Lake("./lake"), "landing").pid  # doctest: +SKIP
         41230
     """
     from pyspark.sql import functions as F
@@ -281,8 +281,8 @@ def acquire(spark: SparkSession, lake: Lake, source: str, ttl_seconds: int) -> L
         SourceBusyError: another live run (or stream) holds the source (exit code 3).
 
     Example:
-        >>> lease = acquire(spark, Lake("./lake"), "landing", 600)
-        >>> lease.release()
+        >>> lease = acquire(spark, Lake("./lake"), "landing", 600)  # doctest: +SKIP
+        >>> lease.release()  # doctest: +SKIP
     """
     path = lake.system_path("source_locks")
     ensure_lock_table(spark, path)

@@ -4,9 +4,9 @@ Nothing here takes a lease or writes; it reads ``system/source_files``, ``system
 and the batch catalog, and lists the source's location.
 
 Example:
-    >>> status(spark, cfg, "landing").file_counts
+    >>> status(spark, cfg, "landing").file_counts  # doctest: +SKIP
     {'done': 4}
-    >>> [s.source for s in list_sources(spark, cfg)]
+    >>> [s.source for s in list_sources(spark, cfg)]  # doctest: +SKIP
     ['landing', 'landing_one']
 """
 
@@ -49,8 +49,8 @@ def status(spark: SparkSession, cfg: Config, name: str) -> SourceStatus:
         ConfigError: no such source.
 
     Example:
-        >>> out = status(spark, cfg, "landing")
-        >>> out.to_json()["fileCounts"], out.pending_files, out.held_by
+        >>> out = status(spark, cfg, "landing")  # doctest: +SKIP
+        >>> out.to_json()["fileCounts"], out.pending_files, out.held_by  # doctest: +SKIP
         ({'done': 4}, 0, None)
     """
     src = source_config(cfg, name)
@@ -122,7 +122,7 @@ def list_sources(spark: SparkSession, cfg: Config) -> list[SourceSummary]:
         ConfigError: a source's dataset is not configured.
 
     Example:
-        >>> [(s.source, s.files_seen, s.last_batch) for s in list_sources(spark, cfg)]
+        >>> [(s.source, s.files_seen, s.last_batch) for s in list_sources(spark, cfg)]  # doctest: +SKIP
         [('landing', 4, 'landing-r20261123T120501123456Z'), ('landing_one', 0, None)]
     """
     from pyspark.sql import functions as F

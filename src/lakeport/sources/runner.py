@@ -17,8 +17,8 @@ crash at any point harmless:
 Checkpoints (:mod:`lakeport.lake.hooks`): ``locked``, ``claimed``, ``ingested``, ``marked``.
 
 Example:
-    >>> out = run(spark, cfg, "landing")
-    >>> out.status, [b.batch_id for b in out.batches]
+    >>> out = run(spark, cfg, "landing")  # doctest: +SKIP
+    >>> out.status, [b.batch_id for b in out.batches]  # doctest: +SKIP
     ('ingested', ['landing-r20261123T120501123456Z'])
 """
 
@@ -66,8 +66,8 @@ def run(spark: SparkSession, cfg: Config, name: str) -> SourceRun:
         BatchError: Spark failed under the batch (the next run replays it).
 
     Example:
-        >>> out = run(spark, cfg, "landing")
-        >>> out.to_json()["newFiles"], out.pending_files
+        >>> out = run(spark, cfg, "landing")  # doctest: +SKIP
+        >>> out.to_json()["newFiles"], out.pending_files  # doctest: +SKIP
         (2, 0)
     """
     src = source_config(cfg, name)

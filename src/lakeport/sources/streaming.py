@@ -12,8 +12,8 @@ Checkpoints (:mod:`lakeport.lake.hooks`): ``locked``, then ``stream-claimed-e<N>
 ``stream-ingested-e<N>``, ``stream-marked-e<N>`` for epoch N.
 
 Example:
-    >>> out = stream(spark, cfg, "landing", available_now=True)
-    >>> [b.batch_id for b in out.batches]
+    >>> out = stream(spark, cfg, "landing", available_now=True)  # doctest: +SKIP
+    >>> [b.batch_id for b in out.batches]  # doctest: +SKIP
     ['landing-e0', 'landing-e1']
 """
 
@@ -137,8 +137,8 @@ def start_stream(
         SourceBusyError: another run holds the source (exit code 3).
 
     Example:
-        >>> s = start_stream(spark, cfg, "landing", available_now=True)
-        >>> s.wait(); s.stop()
+        >>> s = start_stream(spark, cfg, "landing", available_now=True)  # doctest: +SKIP
+        >>> s.wait(); s.stop()  # doctest: +SKIP
     """
     from pyspark.sql import functions as F
 
@@ -272,8 +272,8 @@ def stream(
         KeyboardInterrupt: the stream was interrupted (it is stopped and the source released).
 
     Example:
-        >>> out = stream(spark, cfg, "landing", available_now=True)
-        >>> out.to_json()["mode"], out.status
+        >>> out = stream(spark, cfg, "landing", available_now=True)  # doctest: +SKIP
+        >>> out.to_json()["mode"], out.status  # doctest: +SKIP
         ('available-now', 'ingested')
     """
     run_ = start_stream(spark, cfg, name, trigger=trigger, available_now=available_now)

@@ -3,7 +3,7 @@
 Example:
     >>> class Lake(Strict):
     ...     root: str = "./lake"
-    >>> Lake.model_validate({"rot": "x"})   # unknown keys are errors
+    >>> Lake.model_validate({"rot": "x"})   # unknown keys are errors  # doctest: +SKIP
     Traceback (most recent call last):
     ...
 """

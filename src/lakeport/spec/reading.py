@@ -4,7 +4,7 @@ Every problem is one line: ``file: key.path: what is wrong; what to do``.
 
 Example:
     >>> problems = []
-    >>> spec = parse_file(Path("schemas/loyalty.yaml"), SchemaSpec, problems)
+    >>> spec = parse_file(Path("schemas/loyalty.yaml"), SchemaSpec, problems)  # doctest: +SKIP
 """
 
 from __future__ import annotations

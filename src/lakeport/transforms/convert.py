@@ -19,8 +19,8 @@ Datetime rules (SEMANTICS.md, "Types and datetimes"):
 * Fractions beyond microseconds are truncated to microseconds (Spark's timestamp precision).
 
 Example:
-    >>> c = parse_datetime(F.col("ts"), timezone="America/New_York")
-    >>> df.select(c.value.alias("ts_utc"), c.invalid.alias("bad"))
+    >>> c = parse_datetime(F.col("ts"), timezone="America/New_York")  # doctest: +SKIP
+    >>> df.select(c.value.alias("ts_utc"), c.invalid.alias("bad"))  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def epoch_to_timestamp(n: Column, unit: str = "millis") -> Column:
     """Integral epoch value (millis or seconds) to a UTC timestamp; null when out of range.
 
     Example:
-        >>> df.select(epoch_to_timestamp(F.col("ts_ms")).alias("ts"))
+        >>> df.select(epoch_to_timestamp(F.col("ts_ms")).alias("ts"))  # doctest: +SKIP
     """
     lo, hi = (
         (_MIN_EPOCH_SECONDS, _MAX_EPOCH_SECONDS)
@@ -159,7 +159,7 @@ def parse_datetime(
         Converted with code ``CONVERSION_INVALID_DATETIME``.
 
     Example:
-        >>> c = parse_datetime(F.col("created"), formats=["dd/MM/yyyy HH:mm"], timezone="Europe/Paris")
+        >>> c = parse_datetime(F.col("created"), formats=["dd/MM/yyyy HH:mm"], timezone="Europe/Paris")  # doctest: +SKIP
     """
     trimmed = _strip(s)
     t = F.upper(trimmed)
@@ -201,7 +201,7 @@ def parse_date(
         Converted with code ``CONVERSION_INVALID_DATE``.
 
     Example:
-        >>> c = parse_date(F.col("birthday"), formats=["dd/MM/yyyy"])
+        >>> c = parse_date(F.col("birthday"), formats=["dd/MM/yyyy"])  # doctest: +SKIP
     """
     t = _strip(s)
     plain_date = t.try_cast("date")
@@ -229,7 +229,7 @@ def string_to_boolean(s: Column) -> Column:
     """true/false, yes/no, y/n, on/off in any case; null otherwise.
 
     Example:
-        >>> df.select(string_to_boolean(F.col("opt_in")).alias("opt_in"))
+        >>> df.select(string_to_boolean(F.col("opt_in")).alias("opt_in"))  # doctest: +SKIP
     """
     t = F.lower(_strip(s))
     return F.when(t.isin(*TRUE_WORDS), F.lit(True)).when(t.isin(*FALSE_WORDS), F.lit(False))
@@ -260,8 +260,8 @@ def convert(
     for every non-null value.
 
     Example:
-        >>> parts = convert(F.col("age"), T.StringType(), "integer")
-        >>> df.select(parts[0].value.alias("age"), *[p.invalid for p in parts])
+        >>> parts = convert(F.col("age"), T.StringType(), "integer")  # doctest: +SKIP
+        >>> df.select(parts[0].value.alias("age"), *[p.invalid for p in parts])  # doctest: +SKIP
     """
     string_src = isinstance(src_type, T.StringType)
     integral_src = isinstance(src_type, T.ByteType | T.ShortType | T.IntegerType | T.LongType)

@@ -4,7 +4,7 @@ Primitive fields go through :mod:`lakeport.transforms.convert`; arrays and maps 
 (``transform``/``transform_values``) and fail as a whole (``CONVERSION_INVALID_ITEM``).
 
 Example:
-    >>> value, fails = convert_field(F.col("ts"), T.StringType(), FieldSpec(type="datetime"), "ts", PLAIN, "UTC")
+    >>> value, fails = convert_field(F.col("ts"), T.StringType(), FieldSpec(type="datetime"), "ts", PLAIN, "UTC")  # doctest: +SKIP
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Validation rules of a converted value: enum, minimum/maximum, pattern, identity rules.
 
 Example:
-    >>> [code for _, code, _ in rule_failures(F.col("qty"), FieldSpec(type="integer", maximum=10), "qty", False)]
+    >>> [code for _, code, _ in rule_failures(F.col("qty"), FieldSpec(type="integer", maximum=10), "qty", False)]  # doctest: +SKIP
     ['ABOVE_MAXIMUM']
 """
 

@@ -1,8 +1,8 @@
 """Dataset schemas as Spark types, and the system columns every dataset carries.
 
 Example:
-    >>> struct = to_struct_type(cfg.dataset("loyalty").schema_spec)
-    >>> struct["person"].dataType.simpleString()
+    >>> struct = to_struct_type(cfg.dataset("loyalty").schema_spec)  # doctest: +SKIP
+    >>> struct["person"].dataType.simpleString()  # doctest: +SKIP
     'struct<firstName:string,lastName:string,birthDate:date,gender:string>'
 """
 
