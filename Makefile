@@ -31,6 +31,7 @@ test-fast: setup
 bench: setup dist
 	$(PY) bench/run.py
 	$(PY) bench/profiles_bench.py
+	$(PY) bench/readonly.py
 
 bench-profiles: setup
 	$(PY) bench/profiles_bench.py

@@ -18,6 +18,22 @@ os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
 # ingest under TZ=America/New_York in a subprocess)
 
 
+def assert_frames_equal(actual, expected) -> None:
+    """Full DataFrame equality with chispa: schema (names, types) and every row, duplicates too.
+
+    Rows are put in one order first (by their JSON text, which also orders map columns, which
+    chispa 0.12's ``ignore_row_order`` cannot hash); nullability is not compared, since Delta
+    reads every column back as nullable.
+    """
+    from chispa import assert_df_equality
+    from pyspark.sql import functions as F
+
+    def ordered(df):
+        return df.orderBy(F.to_json(F.struct(*[F.col(f"`{c}`") for c in df.columns])))
+
+    assert_df_equality(actual, expected, transforms=[ordered], ignore_nullable=True)
+
+
 @pytest.fixture(scope="session")
 def spark():
     """The session for every Spark test: local[2], 2 shuffle partitions, UI off, UTC."""
@@ -69,3 +85,11 @@ def project(tmp_path: Path) -> Iterator[Path]:
     shutil.copytree(REPO / "conf", dest / "conf")
     shutil.copytree(REPO / "schemas", dest / "schemas")
     yield dest
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that starts a JVM carries the ``spark`` marker: the ones that use the session
+    fixture, and the end-to-end ones (their subprocesses start JVMs of their own)."""
+    for item in items:
+        if "spark" in getattr(item, "fixturenames", ()) or item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.spark)

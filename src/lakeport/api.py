@@ -28,7 +28,7 @@ from lakeport import exports, pipeline, profiles, sample, sources
 from lakeport.config import Config, load_config, validate_tree
 from lakeport.errors import NotFoundError
 from lakeport.lake import catalog, datasets
-from lakeport.lake.layout import Lake
+from lakeport.lake.layout import open_lake
 from lakeport.lake.records import BatchResult
 from lakeport.report import write_report
 from lakeport.session import adopt, get_spark
@@ -45,13 +45,15 @@ class Lakeport:
     """lakeport on one Spark session and one configuration.
 
     ``Lakeport(spark, config)`` is the injectable constructor (a test or a platform passes its
-    own session); :meth:`open` loads the config and starts or adopts Spark.
+    own session); :meth:`open` loads the config and starts or adopts Spark. A lake root that is
+    ``/`` or a directory of other files is refused (``UsageError``, ``LAKE_ROOT_REFUSED``) unless
+    ``force=True`` or ``$LAKEPORT_LAKE_FORCE=1``.
     """
 
-    def __init__(self, spark: SparkSession, config: Config) -> None:
+    def __init__(self, spark: SparkSession, config: Config, *, force: bool = False) -> None:
+        self.lake = open_lake(config.lake_root, force=force)
         self.spark = adopt(spark)
         self.config = config
-        self.lake = Lake(config.lake_root)
 
     @classmethod
     def open(
@@ -60,18 +62,21 @@ class Lakeport:
         *,
         lake: str | None = None,
         spark: SparkSession | None = None,
+        force: bool = False,
     ) -> Lakeport:
         """Load ``config`` (default ``$LAKEPORT_CONFIG`` or ``conf/lakeport.yaml``) on ``lake``.
 
         Raises:
             ConfigError: the config, a schema or a mapping is invalid (one line per problem).
+            UsageError: the lake root is refused (before Spark starts; ``force=True`` allows it).
             SetupError: Java, the Delta jars or Spark are not ready.
 
         Example:
             >>> lp = Lakeport.open("conf/lakeport.yaml", lake="/tmp/lake")  # doctest: +SKIP
         """
         cfg = load_config(config, lake_root=lake)
-        return cls(spark if spark is not None else get_spark(cfg), cfg)
+        open_lake(cfg.lake_root, force=force)  # refused before Spark starts
+        return cls(spark if spark is not None else get_spark(cfg), cfg, force=force)
 
     @staticmethod
     def validate(config: str | os.PathLike[str] | None = None) -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CONFIG, REPO
+from tests.conftest import CONFIG, REPO, assert_frames_equal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -63,7 +63,6 @@ def expected_loyalty(path: Path) -> list[tuple]:
 
 
 def test_ingest_subprocess_then_read_delta_back(spark, sample_dir, tmp_path):
-    from pyspark.testing import assertDataFrameEqual
 
     from lakeport.config import load_config
     from lakeport.transforms.types import to_struct_type
@@ -93,7 +92,7 @@ def test_ingest_subprocess_then_read_delta_back(spark, sample_dir, tmp_path):
     actual = (
         spark.read.format("delta").load(str(lake / "datasets" / "loyalty")).select(*schema.names)
     )
-    assertDataFrameEqual(
+    assert_frames_equal(
         actual, spark.createDataFrame(expected_loyalty(sample_dir / "loyalty.jsonl"), schema)
     )
 
@@ -142,6 +141,34 @@ def test_failed_batch_exit_code_and_errors_command(sample_dir, tmp_path):
     )
     assert "Traceback" not in proc.stderr
     assert json.loads(proc.stdout)["status"] == "failed"
+    # spark-submit merges stderr into stdout: the batch's JSON is still the last line
+    merged = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lakeport",
+            "ingest",
+            "--config",
+            str(CONFIG),
+            "--lake",
+            str(lake),
+            "--dataset",
+            "loyalty",
+            "--batch-id",
+            "bad-2",
+            str(bad),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=600,
+    )
+    lines = merged.stdout.strip().splitlines()
+    assert merged.returncode == 1
+    assert any(line.startswith("lakeport: error [BATCH_ROW_ERRORS]") for line in lines)
+    last = json.loads(lines[-1])
+    assert (last["batch_id"], last["status"]) == ("bad-2", "failed")
     errors = run_cli("batch", "errors", "bad-1", "--config", str(CONFIG), "--lake", str(lake))
     assert errors.returncode == 0, errors.stderr
     rows = [json.loads(x) for x in errors.stdout.splitlines()]
@@ -165,8 +192,8 @@ def test_validate_broken_config_exits_2_with_one_line_per_problem(project):
     lines = proc.stderr.strip().splitlines()
     assert lines == [
         f"{cfg}: datasets.products.format: 'xml' is not allowed; use one of 'json', 'csv', 'parquet' or 'aam'",
-        f"{cfg}: datasets.purchases.colour: unknown key; allowed keys: allow_links, description, diagnostics, format, "
-        "last_updated, mapping, options, partial_ingestion, schema, schema_evolution",
+        f"{cfg}: datasets.purchases.colour: unknown key; allowed keys: allow_links, batch_timeout_seconds, dedupe, description, diagnostics, format, "
+        "last_updated, mapping, on_invalid, options, partial_ingestion, schema, schema_evolution",
     ]
 
 

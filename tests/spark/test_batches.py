@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
-from pyspark.testing import assertDataFrameEqual
 
 from lakeport.api import Lakeport
 from lakeport.errors import BatchError, BatchStateError
@@ -19,6 +18,7 @@ from lakeport.lake.catalog import batches, get_batch
 from lakeport.lake.delta import delta_version, is_delta
 from lakeport.lake.layout import Lake
 from lakeport.pipeline.frame import validated_frame
+from tests.conftest import assert_frames_equal
 from tests.spark.conftest import EXPECTED, EXPECTED_DDL, ROWS, write_jsonl
 
 pytestmark = pytest.mark.spark
@@ -41,7 +41,7 @@ def test_json_lines_land_exactly(spark, mini, tmp_path, compress):
     assert result["metrics"]["inputRecordCount"] == 3
     assert result["metrics"]["outputRecordCount"] == 3
     assert result["metrics"]["failedRecordCount"] == 0
-    assertDataFrameEqual(_dataset(spark, mini, "people"), _expected(spark))
+    assert_frames_equal(_dataset(spark, mini, "people"), _expected(spark))
     system = spark.read.format("delta").load(Lake(mini.lake_root).dataset_path("people"))
     assert {r["_batch_id"] for r in system.select("_batch_id").collect()} == {result["batch_id"]}
     assert system.where(F.col("_source_file").endswith(Path(f).name)).count() == 3
@@ -52,7 +52,7 @@ def test_multiline_json_array(spark, mini, tmp_path):
     f.write_text(json.dumps(ROWS, indent=2))
     result = Lakeport(spark, mini).ingest("people_multi", [str(f)]).to_json()
     assert result["metrics"]["outputRecordCount"] == 3
-    assertDataFrameEqual(_dataset(spark, mini, "people_multi"), _expected(spark))
+    assert_frames_equal(_dataset(spark, mini, "people_multi"), _expected(spark))
 
 
 def test_csv_with_bom_crlf_quotes_and_gzip(spark, mini, tmp_path):
@@ -84,7 +84,7 @@ def test_csv_with_bom_crlf_quotes_and_gzip(spark, mini, tmp_path):
         ("p2", ("Bo",), 41, datetime(2024, 1, 2, 3, 4, 5), False, None),
         ("p3", (None,), None, datetime(2024, 1, 2, 3, 4, 5), None, None),
     ]
-    assertDataFrameEqual(_dataset(spark, mini, "people_csv"), _expected(spark, expected))
+    assert_frames_equal(_dataset(spark, mini, "people_csv"), _expected(spark, expected))
 
 
 def test_csv_rows_with_wrong_field_counts_are_parse_errors(spark, mini, tmp_path):
@@ -119,7 +119,7 @@ def test_parquet_keeps_source_types(spark, mini, tmp_path):
         ("p1", ("Ada",), 36, datetime(2024, 1, 2, 3, 4, 5), True, ["a"]),
         ("p2", ("Bo",), None, None, False, []),
     ]
-    assertDataFrameEqual(_dataset(spark, mini, "people_pq"), _expected(spark, expected))
+    assert_frames_equal(_dataset(spark, mini, "people_pq"), _expected(spark, expected))
 
 
 def test_row_error_without_partial_ingestion_fails_and_leaves_dataset_unchanged(
@@ -200,6 +200,24 @@ def test_threshold_exceeded_fails_the_batch(spark, mini, tmp_path):
     assert Lakeport(spark, mini).errors(info.value.batch_id).count() == 3
 
 
+def test_a_retry_applies_its_own_threshold(spark, mini, tmp_path):
+    f = write_jsonl(tmp_path / "t.jsonl", [ROWS[0], "bad", "bad", "bad"])
+    lp = Lakeport(spark, mini)
+    with pytest.raises(BatchError) as info:
+        lp.ingest("people_part", [f], batch_id="th-1", partial={"error_threshold_percent": 50})
+    assert info.value.code == "BATCH_THRESHOLD_EXCEEDED"
+    retried = lp.ingest(
+        "people_part", [f], batch_id="th-1", partial={"error_threshold_percent": 80}
+    )
+    assert (retried.status, retried.metrics.output_records, retried.metrics.failed_records) == (
+        "success",
+        1,
+        3,
+    )
+    assert lp.table("people_part").count() == 1
+    assert lp.errors("th-1").count() == 3  # the retry replaced the first attempt's error rows
+
+
 def test_rerun_with_same_batch_id_never_duplicates(spark, mini, tmp_path):
     f = write_jsonl(tmp_path / "p.jsonl", ROWS)
     first = Lakeport(spark, mini).ingest("people", [f], batch_id="fixed-1").to_json()
@@ -228,8 +246,29 @@ def test_replace_removes_predecessor_rows_in_the_same_commit(spark, mini, tmp_pa
     )
     assert one["status"] == two["status"] == "success"
     assert delta_version(spark, path) == v1 + 1
-    assertDataFrameEqual(_dataset(spark, mini, "people"), _expected(spark, EXPECTED[2:]))
+    assert_frames_equal(_dataset(spark, mini, "people"), _expected(spark, EXPECTED[2:]))
     assert two["replaced"] == ["one"]
+
+
+def test_a_replayed_batch_is_replaced_and_counts_no_more(spark, mini, tmp_path):
+    from lakeport.report import collect
+
+    lp = Lakeport(spark, mini)
+    lp.ingest("people", [write_jsonl(tmp_path / "1.jsonl", ROWS[:2])], batch_id="r1")
+    lp.ingest(
+        "people", [write_jsonl(tmp_path / "2.jsonl", ROWS[2:])], batch_id="r2", replace=["r1"]
+    )
+    old = lp.batch("r1")
+    assert (old.status, old.replaced_by) == ("replaced", "r2")
+    assert old.to_json()["replacedBy"] == "r2"
+    assert [(b.batch_id, b.status) for b in lp.batches("people")] == [
+        ("r1", "replaced"),
+        ("r2", "success"),
+    ]
+    people = next(
+        d for d in collect(spark, mini)["batches"]["perDataset"] if d["dataset"] == "people"
+    )
+    assert people["landed"] == 1 == lp.table("people").count()  # only the live rows count
 
 
 def test_lifecycle_and_illegal_transitions(spark, mini, tmp_path):
@@ -356,4 +395,4 @@ def test_csv_in_another_charset_with_semicolons(spark, mini, tmp_path):
     m = result["metrics"]
     assert (m["inputRecordCount"], m["outputRecordCount"], m["warningRecordCount"]) == (2, 2, 1)
     expected = [("p1", ("José",), 36, None, None, None), ("p2", ("Zoë",), None, None, None, None)]
-    assertDataFrameEqual(_dataset(spark, mini, "people_latin"), _expected(spark, expected))
+    assert_frames_equal(_dataset(spark, mini, "people_latin"), _expected(spark, expected))

@@ -359,11 +359,12 @@ VALIDATION_CASES: list[tuple[str, dict[str, str | None], list, list]] = [
     ("long_email_identity", {"email": "a" * 1020 + "@x.io"}, [("IDENTITY_TOO_LONG", "email")], []),
     # a failed conversion of an optional field is a warning; the field is nulled, not validated
     ("conversion_not_number", {"score": "12.5"}, [], [("CONVERSION_INVALID_NUMBER", "score")]),
+    # ... but out of range is a range violation, like ABOVE_MAXIMUM: the row fails (issue 16)
     (
         "conversion_out_of_range",
         {"score": "2147483648"},
-        [],
         [("CONVERSION_OUT_OF_RANGE", "score")],
+        [],
     ),
 ]
 

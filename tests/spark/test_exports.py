@@ -21,7 +21,7 @@ from lakeport.lake import hooks
 from lakeport.lake.delta import write_batch_rows
 from lakeport.lake.layout import Lake
 from lakeport.lake.tables import struct_schema
-from tests.conftest import CONFIG
+from tests.conftest import CONFIG, assert_frames_equal
 
 pytestmark = pytest.mark.spark
 
@@ -147,9 +147,7 @@ def at_version(spark, path: str, version: int):
 
 
 def assert_equal(actual, expected) -> None:
-    from pyspark.testing import assertDataFrameEqual
-
-    assertDataFrameEqual(actual, expected, rtol=0.0, atol=0.0)  # all rows, duplicates too
+    assert_frames_equal(actual, expected)  # all rows, duplicates too
 
 
 def check_layout(directory: Path, manifest: dict) -> None:

@@ -12,7 +12,7 @@ from lakeport.expr import FUNCTIONS, compile_expression
 
 pytestmark = pytest.mark.spark
 
-# (expression, expected value) over one row: s=' Ada Lovelace ', n=-2.5, k='3', d='2024-02-29', e='A@B.COM', z=null
+# (expression, expected value) over one row: s=' Ada Lovelace ', n=-2.5, k='3', d='2024-02-29', e='A@B.COM', z=null, a=['x', 'y']
 CASES = [
     ("lower(s)", " ada lovelace "),
     ("upper(s)", " ADA LOVELACE "),
@@ -76,6 +76,7 @@ CASES = [
     ("-n", 2.5),
     ("not (n > 0) and k == '3'", True),
     ("n > 0 or k != '3'", False),
+    ("size(a)", 2),
 ]
 
 
@@ -86,8 +87,8 @@ def test_every_function_has_a_case():
 
 def test_expressions_evaluate_to_the_expected_values(spark):
     df = spark.createDataFrame(
-        [(" Ada Lovelace ", -2.5, "3", "2024-02-29", "A@B.COM", None)],
-        "s string, n double, k string, d string, e string, z string",
+        [(" Ada Lovelace ", -2.5, "3", "2024-02-29", "A@B.COM", None, ["x", "y"])],
+        "s string, n double, k string, d string, e string, z string, a array<string>",
     )
     cols = [compile_expression(expr, F.col).alias(f"c{i}") for i, (expr, _) in enumerate(CASES)]
     row = df.select(*cols).first()

@@ -248,15 +248,15 @@ CORPUS = [
         [(LP, "    format: csv", "    formt: csv")],
         [
             f"{{p}}/{LP}: datasets.products.formt: unknown key; did you mean 'format'? (allowed keys: "
-            "allow_links, description, diagnostics, format, last_updated, mapping, options, partial_ingestion, schema, schema_evolution)"
+            "allow_links, batch_timeout_seconds, dedupe, description, diagnostics, format, last_updated, mapping, on_invalid, options, partial_ingestion, schema, schema_evolution)"
         ],
     ),
     Broken(
         "unknown-key-without-suggestion",
         [(LP, "  purchases:\n", "  purchases:\n    colour: red\n")],
         [
-            f"{{p}}/{LP}: datasets.purchases.colour: unknown key; allowed keys: allow_links, description, diagnostics, "
-            "format, last_updated, mapping, options, partial_ingestion, schema, schema_evolution"
+            f"{{p}}/{LP}: datasets.purchases.colour: unknown key; allowed keys: allow_links, batch_timeout_seconds, dedupe, description, diagnostics, "
+            "format, last_updated, mapping, on_invalid, options, partial_ingestion, schema, schema_evolution"
         ],
     ),
     Broken(
@@ -271,7 +271,7 @@ CORPUS = [
         [(LP, "options: {multiline: true}", "options: {multiline: true, header: true}")],
         [
             f"{{p}}/{LP}: datasets.crm.options.header: does not apply to format json; "
-            "remove it (json takes encoding, multiline)"
+            "remove it (json takes encoding, encoding_errors, multiline)"
         ],
     ),
     Broken(
@@ -452,8 +452,8 @@ CORPUS = [
         [(S_LOY, "points: {type: integer, minimum: 0}", "points: {type: integer, minimun: 0}")],
         [
             f"{{p}}/{S_LOY}: fields.loyalty.fields.points.minimun: unknown key; did you mean 'minimum'? "
-            "(allowed keys: description, enum, fields, identity, items, maximum, minimum, pattern, "
-            "required, type, values)"
+            "(allowed keys: description, enum, fields, identity, items, maximum, minimum, on_invalid, "
+            "pattern, required, type, values)"
         ],
     ),
     Broken(

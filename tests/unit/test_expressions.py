@@ -88,6 +88,7 @@ VALID_CALLS = [
     "month(d)",
     "day(d)",
     "epoch_millis(ts)",
+    "size(items)",
     # operators and constants
     "n * 2 + 1 - m / 4 % 3",
     "-n",

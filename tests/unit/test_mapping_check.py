@@ -177,15 +177,19 @@ def test_explicit_entries_win_over_auto(products: SchemaSpec) -> None:
     assert plan.unmapped_targets == []
 
 
-def test_a_source_read_by_an_expression_is_not_auto_mapped_again(products: SchemaSpec) -> None:
+def test_a_source_read_by_an_expression_still_auto_maps_to_its_own_target(
+    products: SchemaSpec,
+) -> None:
+    # issue 16: an expression's sources are not used up (fullName over first_name/last_name left
+    # firstName/lastName null); a source entry still takes its source
     mapping = MappingSpec(
         auto=True,
         fields=[MappingEntry(target="category", expression="lower(field('Product Name'))")],
     )
     plan = resolve_mapping(mapping, products, PRODUCTS_HEADER)
     assert plan.entries["category"].expression.text == "lower(field('Product Name'))"
-    assert "productName" not in plan.auto_mapped
-    assert plan.unmapped_targets == ["productName"]
+    assert plan.auto_mapped["productName"] == "Product Name"
+    assert plan.unmapped_targets == []
     assert plan.unmapped_sources == ["Category"]
     assert "Product Name" in plan.source_paths
 

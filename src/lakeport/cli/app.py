@@ -59,19 +59,45 @@ def main(argv: list[str] | None = None) -> int:
             return int(args.handler(ctx))
     except ConfigError as exc:
         for problem in exc.problems:
-            print(problem, file=sys.stderr)
+            print(problem, file=sys.stderr, flush=True)
         _json_error(ctx, exc, problems=exc.problems)
         return exc.exit_code
     except LakeportError as exc:
-        print(f"lakeport: error [{exc.code}]: {exc.message}", file=sys.stderr)
+        print(f"lakeport: error [{exc.code}]: {exc.message}", file=sys.stderr, flush=True)
         _json_error(ctx, exc)
         return exc.exit_code
     except KeyboardInterrupt:
         print("lakeport: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if not _jvm_gone(exc):
+            raise
+        message = (
+            "Spark's JVM stopped while the command ran (out of memory, or killed); a batch it "
+            "was processing stays 'processing': run the same command again to finish it"
+        )
+        print(f"lakeport: error [{ErrorCode.BATCH_SPARK_FAILURE}]: {message}", file=sys.stderr)
+        if ctx.json and not ctx.emitted:
+            print(_error_object(ErrorCode.BATCH_SPARK_FAILURE.value, message, 1), flush=True)
+        return 1
+
+
+def _jvm_gone(exc: BaseException) -> bool:
+    """The Py4J gateway lost its JVM (a Python-side failure, not one reported by Spark)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if type(seen).__module__.startswith("py4j") and "Network" in type(seen).__name__:
+            return True
+        if isinstance(seen, ConnectionRefusedError | BrokenPipeError | ConnectionResetError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _json_error(ctx: Context, exc: LakeportError, **extra: Any) -> None:
-    """Under --json an orchestrator still gets its one object when a command fails early."""
-    if ctx.json and not ctx.emitted:
+    """After the error line, the command's one JSON object: the failed batch when it has one,
+    else (under --json) the error itself; so the last stdout line is always the JSON object."""
+    if ctx.on_failure is not None and not ctx.emitted:
+        ctx.emit(ctx.on_failure)
+    elif ctx.json and not ctx.emitted:
         print(_error_object(str(exc.code), exc.message, exc.exit_code, **extra), flush=True)

@@ -37,6 +37,9 @@ class Context:
         self.args = args
         self.json: bool = bool(getattr(args, "json", False))
         self.emitted = 0
+        # printed after the error line when the command fails: spark-submit merges stderr into
+        # stdout, and an orchestrator reads the last line as the command's JSON object
+        self.on_failure: Any = None
         self._config: Config | None = None
         self._lakeport: Lakeport | None = None
 
@@ -52,9 +55,11 @@ class Context:
         """The facade on this run's config (starts or adopts Spark)."""
         if self._lakeport is None:
             from lakeport.api import Lakeport
+            from lakeport.lake.layout import open_lake
             from lakeport.session import get_spark
 
             cfg = self.config()
+            open_lake(cfg.lake_root)  # a refused lake root is refused before Spark starts
             self._lakeport = Lakeport(get_spark(cfg), cfg)
         return self._lakeport
 

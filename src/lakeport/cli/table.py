@@ -243,12 +243,18 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         ("batch", "errors"),
-        "the failed records of a batch",
+        "the failed records of a batch (--severity warning: the landed ones with warnings)",
         "lakeport batch errors demo-purchases --code REQUIRED_MISSING --format table",
         batches.errors,
         (
             arg("batch_id"),
             arg("--code", help="only records with this error code"),
+            arg(
+                "--severity",
+                choices=["error", "warning", "all"],
+                default="error",
+                help="error: failed records (default); warning: landed records with warnings; all",
+            ),
             arg("--format", choices=["jsonl", "table"], default="jsonl"),
             arg("--limit", type=int, default=1000),
         ),

@@ -25,6 +25,7 @@ from lakeport.config.model import Config, Dataset
 from lakeport.errors import ConfigError
 from lakeport.spec.base import suggest
 from lakeport.spec.mapping import MappingSpec
+from lakeport.spec.messages import redact
 from lakeport.spec.reading import parse_file
 from lakeport.spec.schema import FieldSpec, SchemaSpec, iter_leaves
 from lakeport.spec.settings import (
@@ -44,14 +45,18 @@ def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     return Path(explicit or os.environ.get("LAKEPORT_CONFIG") or DEFAULT_CONFIG)
 
 
-def load_schema(path: Path, problems: list[str]) -> SchemaSpec | None:
+def load_schema(
+    path: Path, problems: list[str], secrets: dict[str, str] | None = None
+) -> SchemaSpec | None:
     """Parse and validate one schema file, appending problems instead of raising."""
-    return parse_file(path, SchemaSpec, problems)
+    return parse_file(path, SchemaSpec, problems, secrets)
 
 
-def load_mapping(path: Path, problems: list[str]) -> MappingSpec | None:
+def load_mapping(
+    path: Path, problems: list[str], secrets: dict[str, str] | None = None
+) -> MappingSpec | None:
     """Parse and validate one mapping file, appending problems instead of raising."""
-    return parse_file(path, MappingSpec, problems)
+    return parse_file(path, MappingSpec, problems, secrets)
 
 
 def _missing_file(
@@ -89,7 +94,8 @@ def load_config(
     """
     cfg_path = config_path(path)
     problems: list[str] = []
-    top: LakeportFile | None = parse_file(cfg_path, LakeportFile, problems)
+    secrets: dict[str, str] = {}  # environment values -> ${NAME}: no line or log shows them
+    top: LakeportFile | None = parse_file(cfg_path, LakeportFile, problems, secrets)
     if top is None:
         raise ConfigError(problems)
     conf_dir = cfg_path.parent
@@ -106,7 +112,7 @@ def load_config(
         schema_file = schemas_dir / f"{schema_name}.yaml"
         schema: SchemaSpec | None = None
         if schema_file.is_file():
-            schema = load_schema(schema_file, problems)
+            schema = load_schema(schema_file, problems, secrets)
         else:
             problems.append(
                 _missing_file(
@@ -122,7 +128,7 @@ def load_config(
         mapping: MappingSpec | None = MappingSpec(auto=True)
         if mapping_file is not None:
             if mapping_file.is_file():
-                mapping = load_mapping(mapping_file, problems)
+                mapping = load_mapping(mapping_file, problems, secrets)
             else:
                 problems.append(
                     _missing_file(
@@ -147,6 +153,11 @@ def load_config(
             problems.extend(
                 check_mapping(mapping, schema, str(mapping_file or f"{cfg_path}: datasets.{name}"))
             )
+        if ds.dedupe and schema.class_ != "event":
+            problems.append(
+                f"{cfg_path}: datasets.{name}.dedupe: only event datasets are deduplicated (on "
+                f"their _id); schema {schema_name!r} is class {schema.class_}; remove it"
+            )
         if ds.last_updated is not None:
             spec = schema.leaf(ds.last_updated)
             if spec is None or spec.type != "datetime":
@@ -165,7 +176,7 @@ def load_config(
     problems.extend(_profile_problems(cfg_path, top.profiles, datasets, set(top.datasets)))
     problems.extend(_source_problems(cfg_path, top))
     if problems:
-        raise ConfigError(list(dict.fromkeys(problems)))
+        raise ConfigError(list(dict.fromkeys(redact(p, secrets) for p in problems)))
     root = lake_root or os.environ.get("LAKEPORT_LAKE") or top.lake.root
     return Config(
         path=cfg_path,
@@ -175,6 +186,7 @@ def load_config(
         events=top.events,
         profiles=top.profiles,
         sources=dict(top.sources),
+        secrets=secrets,
     )
 
 
@@ -241,6 +253,19 @@ def _profile_problems(
                     f"; use one of: {', '.join(profile_sets) or '(no profile datasets configured)'}"
                 )
                 problems.append(f"{at}: no dataset named {name!r}{hint}")
+    declared = sorted(
+        {s.namespace for d in datasets.values() for _, s in d.schema_spec.identities()}
+    )
+    rules = profiles.identity_rules
+    named = [(f"namespaces.{ns}", ns) for ns in rules.namespaces]
+    named += [(f"priority[{i}]", ns) for i, ns in enumerate(rules.priority)]
+    for key, ns in named:
+        if configured <= set(datasets) and ns not in declared:  # else a schema failed
+            hint = suggest(ns, declared) or f"; use one of: {', '.join(declared) or '(none)'}"
+            problems.append(
+                f"{cfg_path}: profiles.identity_rules.{key}: no schema declares identity "
+                f"namespace {ns!r}{hint}"
+            )
     seen: dict[str, tuple[str, str]] = {}
     for name in profile_sets:
         schema = datasets[name].schema_spec

@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from lakeport.errors import ConfigError
@@ -16,6 +16,7 @@ from lakeport.expr import Expression
 from lakeport.expr import parse as parse_expression
 from lakeport.spec.base import suggest
 from lakeport.spec.mapping import MappingEntry, MappingSpec
+from lakeport.spec.messages import redact as _redact
 from lakeport.spec.schema import SchemaSpec
 from lakeport.spec.settings import (
     DatasetConfig,
@@ -73,6 +74,11 @@ class Dataset:
     mapping_file: Path | None
     entries: tuple[Entry, ...] = ()
 
+    @property
+    def dedupes_events(self) -> bool:
+        """Events are deduplicated on ``_id`` (default on for ``class: event``; ``dedupe: false``)."""
+        return self.schema_spec.class_ == "event" and self.config.dedupe is not False
+
     @classmethod
     def of(
         cls,
@@ -98,6 +104,23 @@ class Config:
     events: EventSettings = field(default_factory=EventSettings)
     profiles: ProfilesSettings = field(default_factory=ProfilesSettings)
     sources: dict[str, SourceConfig] = field(default_factory=dict)
+    # each value that came from the environment through ${NAME} in the YAML -> "${NAME}"
+    secrets: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def redact(self, text: str) -> str:
+        """``text`` with each environment value of the config shown as its ``${NAME}``.
+
+        Example:
+            >>> Config(Path("c.yaml"), "./lake", None, secrets={"s3cret-1": "${TOKEN}"}).redact(  # type: ignore[arg-type]
+            ...     "POST https://h/s3cret-1"
+            ... )
+            'POST https://h/${TOKEN}'
+        """
+        return _redact(text, self.secrets)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.repr)
+        return self.redact(f"Config({shown})")
 
     def dataset(self, name: str) -> Dataset:
         """The dataset called ``name``; a ConfigError with a suggestion when there is none.

@@ -52,7 +52,8 @@ def resolve_mapping(
     """Pair every target with an origin, given the source leaf paths a batch has.
 
     Explicit entries win. With ``auto: true`` each remaining target takes the one free source
-    field whose normalised path equals the target's; then targets still open take the one free
+    field whose normalised path equals the target's (a source that an expression reads is still
+    free: ``fullName: concat(first_name, last_name)`` leaves ``first_name`` to ``firstName``); then targets still open take the one free
     top-level source whose normalised name equals their last path segment, unless another open
     target has the same last segment. Two candidates for one target are ambiguous: neither is
     mapped, both are reported as unmapped. Source names compare case-insensitively, as Spark does.
@@ -66,8 +67,11 @@ def resolve_mapping(
     explicit = entries if entries is not None else tuple(Entry.of(e) for e in mapping.fields)
     chosen = {e.target: e for e in explicit}
     used: set[str] = set()  # lower-cased source paths without indexes
+    taken: set[str] = set()  # ... of those, the ones no auto-mapping may take
     for e in explicit:
         used.update(_strip_index(p).lower() for p in e.reads)
+        if e.expression is None:
+            taken.update(_strip_index(p).lower() for p in e.reads)
     auto: dict[str, str] = {}
     if mapping.auto:
         by_path: dict[str, list[str]] = {}
@@ -75,10 +79,11 @@ def resolve_mapping(
             by_path.setdefault(normalise(src), []).append(src)
 
         def take(path: str, key: str) -> None:
-            free = [c for c in by_path.get(key, []) if c.lower() not in used]
+            free = [c for c in by_path.get(key, []) if c.lower() not in taken]
             if len(free) == 1:
                 auto[path] = free[0]
                 used.add(free[0].lower())
+                taken.add(free[0].lower())
                 chosen[path] = Entry(target=path, source=free[0])
 
         for path in targets:

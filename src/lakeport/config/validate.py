@@ -8,6 +8,7 @@ from lakeport.config.load import config_path, load_config, load_mapping, load_sc
 from lakeport.config.mapping_check import check_mapping
 from lakeport.errors import ConfigError
 from lakeport.spec.base import suggest
+from lakeport.spec.messages import redact
 from lakeport.spec.reading import parse_file
 from lakeport.spec.schema import SchemaSpec
 from lakeport.spec.settings import LakeportFile
@@ -30,7 +31,8 @@ def validate_tree(path: str | os.PathLike[str] | None = None) -> list[str]:
     except ConfigError as exc:
         problems.extend(exc.problems)
     # Mappings that a dataset names were checked against that dataset's schema by load_config.
-    top: LakeportFile | None = parse_file(cfg_path, LakeportFile, [])
+    secrets: dict[str, str] = {}  # environment values -> ${NAME}, for the cross-file lines
+    top: LakeportFile | None = parse_file(cfg_path, LakeportFile, [], secrets)
     mappings_dir = cfg_path.parent / "mappings"
     named = {
         mappings_dir / f"{ds.mapping}.yaml"
@@ -41,9 +43,9 @@ def validate_tree(path: str | os.PathLike[str] | None = None) -> list[str]:
     schemas_dir = cfg_path.parent.parent / "schemas"
     schemas: dict[str, SchemaSpec | None] = {}
     for schema_file in sorted(schemas_dir.glob("*.yaml")):
-        schemas[schema_file.stem] = load_schema(schema_file, extra)
+        schemas[schema_file.stem] = load_schema(schema_file, extra, secrets)
     for mapping_file in sorted(mappings_dir.glob("*.yaml")):
-        mapping = load_mapping(mapping_file, extra)
+        mapping = load_mapping(mapping_file, extra, secrets)
         if mapping is None or mapping.schema_ is None or mapping_file in named:
             continue
         if mapping.schema_ not in schemas:
@@ -59,5 +61,5 @@ def validate_tree(path: str | os.PathLike[str] | None = None) -> list[str]:
         if target is not None:
             extra.extend(check_mapping(mapping, target, str(mapping_file)))
     seen = set(problems)
-    problems.extend(p for p in dict.fromkeys(extra) if p not in seen)
+    problems.extend(p for p in dict.fromkeys(redact(p, secrets) for p in extra) if p not in seen)
     return problems

@@ -24,6 +24,7 @@ from lakeport.errors.codes import ROW_CODES, ErrorCode
 __all__ = [
     "BUSY_EXIT_CODE",
     "ROW_CODES",
+    "BatchBusyError",
     "BatchError",
     "BatchStateError",
     "ConfigError",
@@ -136,6 +137,13 @@ class ExportError(LakeportError):
 
 
 BUSY_EXIT_CODE = 3
+
+
+class BatchBusyError(LakeportError):
+    """Another live process is processing the same batch id; this one wrote nothing."""
+
+    code = ErrorCode.BATCH_BUSY
+    exit_code = BUSY_EXIT_CODE
 
 
 class SourceBusyError(LakeportError):

@@ -81,6 +81,30 @@ class ErrorCode(str, Enum):
         "an item of a list or a value of a map cannot become the declared type",
         "fix the item or change the schema's items/values type",
     )
+    DATETIME_EPOCH_UNIT_SUSPECT = (
+        "DATETIME_EPOCH_UNIT_SUSPECT",
+        "row",
+        "a warning: an epoch value landed before 1971 or after 2200 in the declared unit (milliseconds unless unit: seconds); the message says which unit would fit",
+        "declare unit: seconds in the mapping, or fix the producer's unit",
+    )
+    DATETIME_DST_GAP = (
+        "DATETIME_DST_GAP",
+        "row",
+        "a warning: a time without offset, read in the mapping's timezone, does not exist there (a daylight-saving change skips it); it landed moved forward by the gap",
+        "send the offset with the value, or check the producer's clock and zone",
+    )
+    DATETIME_DST_OVERLAP = (
+        "DATETIME_DST_OVERLAP",
+        "row",
+        "a warning: a time without offset, read in the mapping's timezone, happens twice there (the clocks fall back); it landed as the earlier of the two",
+        "send the offset with the value to say which one is meant",
+    )
+    ENCODING_INVALID_UTF8 = (
+        "ENCODING_INVALID_UTF8",
+        "row",
+        "a JSON line holds bytes that are not UTF-8; they land as U+FFFD replacement characters (a warning; the row fails with options encoding_errors: fail)",
+        "fix the producer's encoding, or set options.encoding to the file's charset",
+    )
     REQUIRED_MISSING = (
         "REQUIRED_MISSING",
         "row",
@@ -134,6 +158,18 @@ class ErrorCode(str, Enum):
         "row",
         "at profile build: the link would put more identities in one graph than profiles.guardrails.max_identities_per_graph (50); the link was dropped",
         "look for a shared value (a family email, a store's phone) and stop sending it as an identity",
+    )
+    IDENTITY_JUNK_VALUE = (
+        "IDENTITY_JUNK_VALUE",
+        "row",
+        "at profile build: the identity value is a placeholder such as null, undefined, anonymous, 0 or all one digit (the defaults or profiles.identity_rules.namespaces.<ns>.junk), or normalises to nothing; it is not linked",
+        "send no value instead of a placeholder; the raw record is in the error table",
+    )
+    IDENTITY_UNIQUE_NAMESPACE = (
+        "IDENTITY_UNIQUE_NAMESPACE",
+        "row",
+        "at profile build: the link would put a second value of a unique namespace (profiles.identity_rules.namespaces.<ns>.unique) in one graph; the link was dropped (older links win)",
+        "look for a shared device or mailbox linking different people; stop sending it as an identity",
     )
     AAM_MALFORMED_LINE = (
         "AAM_MALFORMED_LINE",
@@ -249,6 +285,14 @@ class ErrorCode(str, Enum):
         "lakeport.yaml, a schema or a mapping is invalid (exit code 2)",
         "run lakeport validate and fix each line it prints",
     )
+    LAKE_ROOT_REFUSED = (
+        "LAKE_ROOT_REFUSED",
+        "batch",
+        "the lake root is the filesystem root, a file, or a directory of other files without "
+        "datasets/ or system/ (exit code 2); nothing was written",
+        "point lake.root, --lake or $LAKEPORT_LAKE at an empty or new directory; "
+        "LAKEPORT_LAKE_FORCE=1 uses it anyway",
+    )
     NOT_FOUND = (
         "NOT_FOUND",
         "batch",
@@ -260,6 +304,13 @@ class ErrorCode(str, Enum):
         "batch",
         "another run or stream holds the source; nothing was ingested (exit code 3)",
         "let it finish, or wait for the lease of a run that died to expire; see sources status",
+    )
+    BATCH_BUSY = (
+        "BATCH_BUSY",
+        "batch",
+        "another live process is processing this batch id; nothing was written twice (exit code 3)",
+        "let it finish (batch status ID); a process that died frees the id at once on its host, "
+        "else after batch_timeout_seconds",
     )
     PROFILE_BUILD_FAILED = (
         "PROFILE_BUILD_FAILED",

@@ -59,15 +59,23 @@ class Expression:
     def valid(self) -> bool:
         return not self.problems
 
-    def compile(self, resolve: Callable[[str], Column], zone: str = "UTC") -> Column:
+    def compile(
+        self,
+        resolve: Callable[[str], Column],
+        zone: str = "UTC",
+        type_of: Callable[[Column], Any] | None = None,
+    ) -> Column:
         """The native Column; ``resolve`` maps a source path to a Column of the source frame.
+
+        ``type_of`` gives the Spark type of a Column over that frame (``size()`` needs it for
+        lists read as JSON text).
 
         Raises:
             ExpressionError: the expression has problems (it should have been checked at load).
         """
         if self.problems or self.tree is None:
             raise ExpressionError("; ".join(self.problems) or "the expression is empty")
-        return compile_tree(self.tree, resolve, zone)
+        return compile_tree(self.tree, resolve, zone, type_of)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -51,6 +51,8 @@ class Args:
     cols: list[Column]
     literals: list[Any]  # the value of each literal argument, None for the others
     zone: str
+    # the Spark type of a Column over the source frame (analysis only), when the caller knows it
+    type_of: Callable[[Column], Any] | None = None
 
     def s(self, i: int) -> Column:
         """Argument ``i`` as a string."""
@@ -98,6 +100,15 @@ def _to_datetime(a: Args) -> Column:
 def _to_date(a: Args) -> Column:
     formats = [str(a.lit(1))] if a.lit(1) is not None else []
     return _convert().parse_date(a.s(0), formats=formats, timezone=a.zone).value
+
+
+def _size(a: Args) -> Column:
+    from pyspark.sql import types as T
+
+    col = a.cols[0]
+    if a.type_of is not None and isinstance(a.type_of(col), T.StringType):
+        return F.json_array_length(col)  # a JSON list read as its text (JSON Lines fields)
+    return F.when(col.isNotNull(), F.size(col))
 
 
 def _fn(
@@ -319,4 +330,6 @@ FUNCTIONS: dict[str, Function] = {
         "a datetime as epoch milliseconds",
         lambda a: F.unix_millis(a.cols[0].cast("timestamp")),
     ),
+    # lists
+    "size": _fn(1, 1, NUMBER, "number of items of a list (null if null)", _size),
 }

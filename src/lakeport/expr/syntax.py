@@ -10,6 +10,10 @@ in :mod:`lakeport.expr.check`, the compiler in :mod:`lakeport.expr.compile`.
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
+import keyword
+import tokenize
 from typing import Any
 
 from lakeport.expr.functions import ANY, BOOLEAN, FUNCTIONS, NUMBER, STRING
@@ -64,13 +68,56 @@ SYNTAX = {
 }
 
 
+# A path segment named like a Python keyword (``segments[0].from``, ``lower(class)``) is renamed
+# to KEYWORD + name before Python parses the text, and named back in paths and messages.
+KEYWORD = "__kw_"
+_OWN_WORDS = {"and", "or", "not", "True", "False", "None"}  # the language's own keywords
+_BEFORE = {"(", ",", ".", "+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">="}
+_AFTER = (_BEFORE - {"("}) | {")", "["}
+
+
+def _segment(name: str) -> str:
+    return name[len(KEYWORD) :] if name.startswith(KEYWORD) else name
+
+
+def _keyword_segments(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """``text`` with keywords in field positions renamed, and (line, column) of each renaming.
+
+    A keyword is a field where an operand stands: after ``.`` always; otherwise between an
+    opening token (start, ``(``, ``,``, an operator, ``and``/``or``/``not``) and a closing one
+    (end, ``)``, ``,``, ``.``, ``[``, an operator). ``lambda x: x``, ``a if b else c`` or
+    ``import os`` keep their keywords, and their messages.
+    """
+    tokens: list[tokenize.TokenInfo] = []
+    skip = (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.ENDMARKER)
+    # an unclosed '(' stops the tokenizer at the end: keep what it read
+    with contextlib.suppress(tokenize.TokenError, SyntaxError):
+        tokens.extend(
+            t for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type not in skip
+        )
+    lines = text.split("\n")
+    at: list[tuple[int, int]] = []
+    for i, t in enumerate(tokens):
+        if t.type != tokenize.NAME or not keyword.iskeyword(t.string) or t.string in _OWN_WORDS:
+            continue
+        before = tokens[i - 1].string if i else "("
+        after = tokens[i + 1].string if i + 1 < len(tokens) else ")"
+        opens = before in _BEFORE or before in ("and", "or", "not")
+        if before == "." or (opens and (after in _AFTER or after in ("and", "or"))):
+            at.append(t.start)
+    for row, col in reversed(at):  # right to left, so earlier columns stay put
+        line = lines[row - 1]
+        lines[row - 1] = line[:col] + KEYWORD + line[col:]
+    return "\n".join(lines), at
+
+
 def source_path(node: ast.AST) -> str | None:
     """The dot path for Name/Attribute/Subscript chains, e.g. ``items[0].sku``; else None."""
     if isinstance(node, ast.Name):
-        return None if node.id in CONSTANT_NAMES else node.id
+        return None if node.id in CONSTANT_NAMES else _segment(node.id)
     if isinstance(node, ast.Attribute):
         base = source_path(node.value)
-        return f"{base}.{node.attr}" if base else None
+        return f"{base}.{_segment(node.attr)}" if base else None
     if isinstance(node, ast.Subscript):
         base = source_path(node.value)
         index = node.slice
@@ -100,10 +147,16 @@ def parse_tree(expression: str) -> ast.AST:
     text = expression.strip()
     if not text:
         raise ExpressionError("the expression is empty; write one such as lower(email)")
+    renamed, renamings = _keyword_segments(text)
     try:
-        return ast.parse(text, mode="eval").body
+        return ast.parse(renamed, mode="eval").body
     except SyntaxError as exc:
-        at = f" at column {exc.offset}" if exc.offset else ""
+        offset = exc.offset
+        if offset:  # the column in the text as written, before keywords were renamed
+            offset -= len(KEYWORD) * sum(
+                1 for row, col in renamings if row == exc.lineno and col < offset - 1
+            )
+        at = f" at column {offset}" if offset else ""
         raise ExpressionError(
             f"cannot parse expression {expression!r}: {exc.msg}{at}; fix the syntax"
         ) from exc
@@ -162,7 +215,7 @@ def is_literal(node: ast.AST) -> bool:
 
 
 def snippet(node: ast.AST) -> str:
-    text = ast.unparse(node)
+    text = ast.unparse(node).replace(KEYWORD, "")
     return text if len(text) <= 40 else text[:37] + "..."
 
 

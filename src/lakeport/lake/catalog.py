@@ -11,12 +11,15 @@ Example:
 
 from __future__ import annotations
 
+import os
+import socket
 import time
+import uuid
 from typing import TYPE_CHECKING
 
-from lakeport.errors import NotFoundError
-from lakeport.lake.clock import utc_now
-from lakeport.lake.delta import append_rows, read_table
+from lakeport.errors import BatchBusyError, NotFoundError
+from lakeport.lake.clock import iso, utc_now
+from lakeport.lake.delta import append_rows, is_conflict, read_table, retry
 from lakeport.lake.layout import Lake
 from lakeport.lake.records import BatchRecord
 from lakeport.lake.tables import BATCHES_DDL, struct_schema
@@ -28,13 +31,105 @@ if TYPE_CHECKING:
 
 def record_batch(spark: SparkSession, lake: Lake, record: BatchRecord) -> BatchRecord:
     """Append one status transition of a batch; returns it with its ``seq`` and ``updated_at``."""
-    stamped = record.evolve(seq=time.time_ns(), updated_at=utc_now())
+    return record_batches(spark, lake, [record])[0]
+
+
+def record_batches(
+    spark: SparkSession, lake: Lake, records: list[BatchRecord]
+) -> list[BatchRecord]:
+    """Append status transitions of several batches in one commit (in this order)."""
+    now, base = utc_now(), time.time_ns()
+    stamped = [r.evolve(seq=base + i, updated_at=now) for i, r in enumerate(records)]
     schema = struct_schema(BATCHES_DDL)
-    row = stamped.to_row()
-    df = spark.createDataFrame([tuple(row.get(n) for n in schema.names)], schema)
+    rows = [s.to_row() for s in stamped]
+    df = spark.createDataFrame([tuple(row.get(n) for n in schema.names) for row in rows], schema)
     # merge_schema: a catalog written by an older lakeport gains the newer columns
     append_rows(df, lake.system_path("batches"), merge_schema=True)
     return stamped
+
+
+def claim_batch(
+    spark: SparkSession, lake: Lake, record: BatchRecord, *, timeout_seconds: int = 3600
+) -> BatchRecord:
+    """Record ``record`` (status ``processing``) as this process's claim on its batch id.
+
+    One batch id is one claim: the ``processing`` row is appended with Delta's idempotent-write
+    options (``txnAppId`` = the batch id, ``txnVersion`` = its attempt number), so of two runs
+    that claim the same attempt at once Delta commits one row; the other sees its row missing
+    (or a conflict) and gets BatchBusyError. A batch left ``processing`` by a process that is
+    gone (same host, pid dead; or older than ``timeout_seconds`` on another host) is taken over.
+
+    Raises:
+        BatchBusyError: another live process is processing this batch id.
+    """
+    from pyspark.sql import functions as F
+
+    path = lake.system_path("batches")
+    rows = read_table(spark, path, BATCHES_DDL).where(F.col("batch_id") == record.batch_id)
+    latest = rows.orderBy(F.col("seq").desc()).first()
+    if latest is not None and latest["status"] == "processing":
+        _refuse_if_alive(BatchRecord.from_row(latest.asDict(recursive=True)), timeout_seconds)
+    attempt = rows.where(F.col("status") == "processing").count() + 1
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+    claimed = record.evolve(
+        status="processing", owner=owner, seq=time.time_ns(), updated_at=utc_now()
+    )
+    schema = struct_schema(BATCHES_DDL)
+    row = claimed.to_row()
+    df = spark.createDataFrame([tuple(row.get(n) for n in schema.names)], schema)
+    writer = (
+        df.write.format("delta")
+        .mode("append")
+        .option("mergeSchema", "true")
+        .option("txnAppId", f"lakeport-batch-{record.batch_id}")
+        .option("txnVersion", attempt)
+    )
+    try:
+        retry(lambda: writer.save(path))
+    except Exception as exc:  # the other claim committed first (ConcurrentTransaction)
+        if not is_conflict(exc):
+            raise
+    now = find_batch(spark, lake, record.batch_id)
+    if now is None or now.owner != owner:
+        holder = now or claimed
+        raise BatchBusyError(
+            f"batch {record.batch_id} is being processed by another process "
+            f"({_owner_text(holder.owner)}); nothing was written. Wait for it "
+            f"('lakeport batch status {record.batch_id}')"
+        )
+    return now
+
+
+def _owner_text(owner: str | None) -> str:
+    host, _, rest = (owner or "?:?").partition(":")
+    return f"pid {rest.split(':', 1)[0]} on {host}"
+
+
+def _refuse_if_alive(current: BatchRecord, timeout_seconds: int) -> None:
+    """BatchBusyError when the process that left ``current`` processing may still be at work."""
+    host, _, rest = (current.owner or "").partition(":")
+    if not host:
+        return  # claimed by a lakeport without owners: no way to tell, take it over
+    pid = int(rest.split(":", 1)[0] or 0)
+    if host == socket.gethostname():
+        if pid == os.getpid():
+            return  # this very process claimed it and failed or was interrupted: a retry
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return  # it died: take over
+        except PermissionError:
+            pass
+    else:
+        started = current.updated_at or current.started_at
+        if started is None or (utc_now() - started).total_seconds() > timeout_seconds:
+            return
+    raise BatchBusyError(
+        f"batch {current.batch_id} is being processed by {_owner_text(current.owner)} since "
+        f"{iso(current.started_at)}; nothing was written. Wait for it to finish ('lakeport batch "
+        f"status {current.batch_id}'); a process that died frees the id "
+        + ("at once" if host == socket.gethostname() else f"after {timeout_seconds} s")
+    )
 
 
 def batches(spark: SparkSession, lake: Lake) -> DataFrame:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from lakeport.lake import notify
 from lakeport.lake.clock import iso, stamp, utc_now
-from lakeport.lake.delta import append_records
+from lakeport.lake.delta import append_records, is_delta
 from lakeport.lake.fs import jvm_message
 from lakeport.lake.layout import Lake
 from lakeport.lake.records import BatchRecord
@@ -90,6 +90,19 @@ class Event:
             "errorSummary": dict(self.error_summary),
             "emittedAt": iso(self.emitted_at),
         }
+
+
+def missing(spark: SparkSession, lake: Lake, events: Sequence[Event]) -> list[Event]:
+    """The events not in ``system/events`` yet (a process killed before it emitted them)."""
+    from pyspark.sql import functions as F
+
+    path = lake.system_path("events")
+    if not events or not is_delta(spark, path):
+        return list(events)
+    ids = [e.event_id for e in events]
+    table = spark.read.format("delta").load(path)
+    found = {r[0] for r in table.where(F.col("event_id").isin(ids)).select("event_id").collect()}
+    return [e for e in events if e.event_id not in found]
 
 
 def write(spark: SparkSession, lake: Lake, events: Sequence[Event]) -> None:

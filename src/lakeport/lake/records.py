@@ -42,6 +42,7 @@ class BatchRecord:
     output_record_count: int | None = None
     failed_record_count: int | None = None
     warning_record_count: int | None = None
+    duplicate_record_count: int | None = None
     error_summary: dict[str, int] = field(default_factory=dict)
     error_code: str | None = None
     error_message: str | None = None
@@ -49,6 +50,7 @@ class BatchRecord:
     options: str | None = None
     mapping_report: str | None = None
     replaced_by: str | None = None
+    owner: str | None = None  # host:pid:token of the process that claimed it for processing
     seq: int | None = None
     updated_at: datetime | None = None
 
@@ -91,11 +93,12 @@ class BatchMetrics:
     output_records: int | None = None
     failed_records: int | None = None
     warning_records: int | None = None
+    duplicate_records: int | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "inputFileCount": self.input_files,
             "inputByteSize": self.input_bytes,
             "inputRecordCount": self.input_records,
@@ -105,6 +108,9 @@ class BatchMetrics:
             "startedAt": iso(self.started_at),
             "completedAt": iso(self.completed_at),
         }
+        if self.duplicate_records is not None:  # event datasets deduplicated on _id
+            out["duplicateRecordCount"] = self.duplicate_records
+        return out
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,7 @@ class BatchResult:
                 output_records=record.output_record_count,
                 failed_records=record.failed_record_count,
                 warning_records=record.warning_record_count,
+                duplicate_records=record.duplicate_record_count,
                 started_at=record.started_at,
                 completed_at=record.completed_at,
             ),

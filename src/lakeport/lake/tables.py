@@ -21,7 +21,7 @@ BATCHES_DDL = (
     "input_record_count long, output_record_count long, failed_record_count long, "
     "warning_record_count long, error_summary map<string,long>, error_code string, "
     "error_message string, delta_version long, options string, mapping_report string, "
-    "replaced_by string"
+    "replaced_by string, duplicate_record_count long, owner string"
 )
 ERRORS_DDL = (
     f"batch_id string, dataset string, severity string, errors {ERROR_STRUCT}, raw string, "

@@ -53,26 +53,40 @@ def validated_frame(
     source = reader.read(spark, files, options, plan, ds.schema_spec, info)
     resolve = reader.resolver(source, info)
     mapped = apply_mapping(
-        source, plan, ds.schema_spec, resolve, ds.mapping.timezone, keep=POSITION_COLUMNS
+        source,
+        plan,
+        ds.schema_spec,
+        resolve,
+        ds.mapping.timezone,
+        keep=POSITION_COLUMNS,
+        on_invalid=ds.config.on_invalid,
     )
+    code = F.col("_parse_error")
     parse_error = F.array(
         F.struct(
-            F.col("_parse_error").alias("code"),
+            code.alias("code"),
             F.lit(None).cast("string").alias("field"),
             F.when(
-                F.col("_parse_error") == ErrorCode.PARSE_MALFORMED_JSON.value,
+                code == ErrorCode.PARSE_MALFORMED_JSON.value,
                 F.lit("the line is not a JSON object"),
+            )
+            .when(
+                code == ErrorCode.ENCODING_INVALID_UTF8.value,
+                F.lit("the line holds bytes that are not UTF-8; they landed as U+FFFD"),
             )
             .otherwise(F.lit("the row does not have as many fields as the header"))
             .alias("message"),
         )
     )
     empty = F.array().cast(ERROR_STRUCT)
-    mapped = mapped.withColumn(
-        "_errors",
-        F.when(F.col("_parse_error").isNotNull(), parse_error).otherwise(F.col("_errors")),
-    )
-    mapped = mapped.withColumn(
-        "_warnings", F.when(F.col("_parse_error").isNotNull(), empty).otherwise(F.col("_warnings"))
-    )
+    # bytes that are not UTF-8 still make a record: a warning, or an error if the dataset says so
+    not_utf8 = code == ErrorCode.ENCODING_INVALID_UTF8.value
+    broken = code.isNotNull() & ~not_utf8
+    errors = F.when(broken, parse_error).otherwise(F.col("_errors"))
+    warnings = F.when(broken, empty).otherwise(F.col("_warnings"))
+    if options.encoding_errors == "fail":
+        errors = F.when(not_utf8, F.concat(parse_error, errors)).otherwise(errors)
+    else:
+        warnings = F.when(not_utf8, F.concat(parse_error, warnings)).otherwise(warnings)
+    mapped = mapped.withColumn("_errors", errors).withColumn("_warnings", warnings)
     return mapped.drop("_parse_error"), plan.summary()

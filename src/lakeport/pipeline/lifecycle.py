@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from lakeport.lake import fs
 from lakeport.lake.catalog import find_batch, get_batch, record_batch
 from lakeport.lake.clock import stamp, utc_now
 from lakeport.lake.delta import java_classes
+from lakeport.lake.events import Event, emit, missing
 from lakeport.lake.layout import Lake
 from lakeport.lake.records import BatchRecord
 from lakeport.pipeline.process import fail, process
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from lakeport.config.model import Config
+
+log = logging.getLogger(__name__)
 
 _PERMISSION_CLASSES = (
     "java.nio.file.AccessDeniedException",
@@ -142,8 +146,11 @@ def complete(spark: SparkSession, cfg: Config, batch_id: str) -> BatchRecord:
         BatchError: the batch failed (the catalog says why; the dataset is unchanged).
     """
     check_batch_id(batch_id)
-    record = get_batch(spark, Lake(cfg.lake_root), batch_id)
+    lake = Lake(cfg.lake_root)
+    record = get_batch(spark, lake, batch_id)
     if record.status == "success":
+        # a run killed between the success row and its event: the retry emits the event
+        emit(spark, lake, missing(spark, lake, [Event.for_batch(record)]), cfg.events.webhook)
         return record
     if record.status == "aborted":
         raise BatchStateError(
@@ -181,6 +188,14 @@ def ingest(
                 raise UsageError(
                     f"batch {batch_id} belongs to dataset {existing.dataset!r}, not {dataset!r}"
                 )
+            if existing.status in ("failed", "processing"):
+                return _retry(spark, cfg, existing, files, replaced, _settings(options, partial))
+            if existing.status == "success" and existing.options != _settings(options, partial):
+                log.warning(
+                    "batch %s succeeded already; it is returned as it is and the flags of this "
+                    "run are not applied (use a new batch id to ingest with other settings)",
+                    batch_id,
+                )
             return complete(spark, cfg, batch_id)
     ds = cfg.dataset(dataset)
     record = BatchRecord(
@@ -199,6 +214,32 @@ def ingest(
         raise
     # one catalog row for open+upload: ingest reads the files where they are
     return process(spark, cfg, record.evolve(files=tuple(f.path for f in found)))
+
+
+def _retry(
+    spark: SparkSession,
+    cfg: Config,
+    existing: BatchRecord,
+    files: list[str],
+    replace: tuple[str, ...],
+    settings: str,
+) -> BatchRecord:
+    """Process a failed (or interrupted) batch again with this run's files and flags.
+
+    A retry is how a batch that failed at its threshold is given a higher one, so the flags of the
+    new run win over the ones the batch was created with (and the log says so).
+    """
+    ds = cfg.dataset(existing.dataset)
+    found = list_inputs(spark, files, existing.batch_id, allow_links=ds.config.allow_links)
+    paths = tuple(f.path for f in found)
+    if settings != existing.options or replace != existing.replace:
+        log.info(
+            "batch %s: retried with this run's settings %s (it had %s)",
+            existing.batch_id,
+            settings,
+            existing.options,
+        )
+    return process(spark, cfg, existing.evolve(files=paths, options=settings, replace=replace))
 
 
 def list_inputs(

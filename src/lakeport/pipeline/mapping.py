@@ -1,8 +1,12 @@
 """The map step: a resolved mapping plan compiled to native Columns over a source frame.
 
 The result is the target-shaped columns plus ``_errors`` and ``_warnings`` arrays of
-``struct<code, field, message>``: a failed optional field is nulled with a warning, a failed
-required field or a rule violation fails the row.
+``struct<code, field, message>``. A value that does not convert is nulled with a warning in an
+optional field whose ``on_invalid`` (the field's, else the dataset's) is ``null``; it fails the
+row in a required field or under ``on_invalid: fail``. A value out of range
+(``CONVERSION_OUT_OF_RANGE``) and a rule violation (enum, minimum/maximum, pattern, identity)
+always fail the row. A value that lands may still carry warnings (an epoch value in a suspect
+unit, a local time in a DST gap or overlap). An expression's empty or blank text is null.
 
 Example:
     >>> out = apply_mapping(source_df, plan, schema, resolver)  # doctest: +SKIP
@@ -18,6 +22,7 @@ from lakeport.config.plan import MappingPlan
 from lakeport.errors import ErrorCode
 from lakeport.readers.base import Resolver
 from lakeport.spec.schema import PRIMITIVE_TYPES, FieldSpec, SchemaSpec, mappable_targets
+from lakeport.transforms.convert import blank_to_null
 from lakeport.transforms.fields import Parsing, convert_field
 from lakeport.transforms.rules import rule_failures
 from lakeport.transforms.types import field_type
@@ -55,6 +60,7 @@ def compile_mapping(
     resolve: Resolver,
     type_of: Callable[[Column], T.DataType],
     zone: str = "UTC",
+    on_invalid: str = "null",
 ) -> MappedColumns:
     """Compile a mapping plan to native Columns over a source DataFrame.
 
@@ -64,6 +70,8 @@ def compile_mapping(
         resolve: maps a source path to (Column, Spark type) on the source DataFrame.
         type_of: the Spark type of a Column over the source DataFrame (analysis only, no job).
         zone: the mapping's default time zone.
+        on_invalid: the dataset's rule for values that do not convert (``null`` or ``fail``);
+            a field's own ``on_invalid`` wins.
     """
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
@@ -95,12 +103,18 @@ def compile_mapping(
             src, src_type = F.lit(entry.value), _literal_type(entry.value)
         else:
             assert entry.expression is not None
-            src = entry.expression.compile(lambda p: resolve(p)[0], entry.timezone or zone)
+            src = entry.expression.compile(lambda p: resolve(p)[0], entry.timezone or zone, type_of)
             src_type = type_of(src)
+            if isinstance(src_type, T.StringType):  # empty text is null, computed or not
+                src = blank_to_null(src)
         deferred: dict[int, Callable[[Column], Column]] = {}
+        notes: list[tuple[Column, str, Column]] = []
         how = Parsing(entry.formats, entry.timezone, entry.unit)
-        value, fails = convert_field(src, src_type, spec, path, how, zone, deferred=deferred)
+        value, fails = convert_field(
+            src, src_type, spec, path, how, zone, deferred=deferred, notes=notes
+        )
         stage1.append(value.alias(f"__v{i}"))
+        fails_row = required or (spec.on_invalid or on_invalid) == "fail"
         any_fail = F.lit(False)
         for k, (flag, code, message) in enumerate(fails):
             if k in deferred:
@@ -111,7 +125,11 @@ def compile_mapping(
                 failed = F.col(f"__f{i}_{k}")
             any_fail = any_fail | failed
             # the message reads the source again, but only for the rows that failed
-            (errors if required else warnings).append(F.when(failed, _error(code, path, message)))
+            fatal = fails_row or code == ErrorCode.CONVERSION_OUT_OF_RANGE.value
+            (errors if fatal else warnings).append(F.when(failed, _error(code, path, message)))
+        for k, (flag, code, message) in enumerate(notes):  # the value lands: warnings only
+            stage1.append(F.coalesce(flag, F.lit(False)).alias(f"__n{i}_{k}"))
+            warnings.append(F.when(F.col(f"__n{i}_{k}"), _error(code, path, message)))
         # a failed optional field is nulled (and warned about); a failed required one fails the row
         nulled = F.when(~any_fail, F.col(f"__v{i}")) if fails else F.col(f"__v{i}")
         if required:
@@ -179,10 +197,16 @@ def apply_mapping(
     resolve: Resolver,
     zone: str = "UTC",
     keep: list[str] | None = None,
+    on_invalid: str = "null",
 ) -> DataFrame:
     """Select the target-shaped columns, ``_errors`` and ``_warnings`` (plus ``keep`` columns)."""
     compiled = compile_mapping(
-        plan, schema, resolve, lambda c: df.select(c.alias("x")).schema["x"].dataType, zone
+        plan,
+        schema,
+        resolve,
+        lambda c: df.select(c.alias("x")).schema["x"].dataType,
+        zone,
+        on_invalid,
     )
     converted = df.select("*", *compiled.stage1)
     return converted.select(*compiled.stage2, *(keep or []))

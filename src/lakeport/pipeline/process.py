@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from lakeport.errors import BatchError, ErrorCode, LakeportError
 from lakeport.lake import fs
-from lakeport.lake.catalog import record_batch
+from lakeport.lake.catalog import claim_batch, find_batch, record_batches
 from lakeport.lake.clock import utc_now
 from lakeport.lake.delta import java_classes
 from lakeport.lake.events import Event, emit
@@ -84,9 +84,20 @@ def effective_settings(
 
 
 def finish(spark: SparkSession, cfg: Config, record: BatchRecord) -> BatchRecord:
-    """Record a batch's final state, then emit its event."""
+    """Record a batch's final state, then emit its event.
+
+    A successful replay also moves the batches it replaced to ``replaced`` (``replaced_by`` names
+    it), in the same catalog commit: their rows are gone from the dataset, so they no longer count
+    as landed anywhere (``batch list``, the report).
+    """
     lake = Lake(cfg.lake_root)
-    stamped = record_batch(spark, lake, record)
+    replaced = []
+    if record.status == "success":
+        for old_id in record.replace:
+            old = find_batch(spark, lake, old_id)
+            if old is not None and old.batch_id != record.batch_id and old.status != "replaced":
+                replaced.append(old.evolve(status="replaced", replaced_by=record.batch_id))
+    stamped = record_batches(spark, lake, [record, *replaced])[0]
     checkpoint("batch-recorded")
     emit(spark, lake, [Event.for_batch(stamped)], cfg.events.webhook)
     return stamped
@@ -127,8 +138,11 @@ def process(spark: SparkSession, cfg: Config, record: BatchRecord) -> BatchRecor
     # An earlier attempt of this batch may have written rows before it died: then every write
     # replaces this batch id. A first attempt can append, which is cheaper.
     retry = record.status in ("processing", "failed")
-    record = record_batch(
-        spark, lake, record.evolve(status="processing", started_at=utc_now(), completed_at=None)
+    record = claim_batch(
+        spark,
+        lake,
+        record.evolve(started_at=utc_now(), completed_at=None),
+        timeout_seconds=ds.config.batch_timeout_seconds,
     )
     checkpoint("batch-processing")
     try:
@@ -209,7 +223,7 @@ def process(spark: SparkSession, cfg: Config, record: BatchRecord) -> BatchRecor
             raise over
         good = frame.where(~F.col("_failed"))
         try:
-            version = commit_rows(
+            committed = commit_rows(
                 spark, lake, ds, good, batch_id, list(record.replace), ingested_at, retry=retry
             )
         except (
@@ -239,11 +253,15 @@ def process(spark: SparkSession, cfg: Config, record: BatchRecord) -> BatchRecor
         raise err from exc
     finally:
         lines.unpersist()
+    accepted = inputs - failed
     done = record.evolve(
-        output_record_count=inputs - failed,
+        output_record_count=accepted,
+        duplicate_record_count=(
+            accepted - committed.written if committed.written is not None else None
+        ),
         status="success",
         completed_at=utc_now(),
-        delta_version=version,
+        delta_version=committed.version,
         error_code=None,
         error_message=None,
     )

@@ -25,6 +25,18 @@ if TYPE_CHECKING:
 MAX_FILES_PER_BATCH = 1500
 MAX_BATCH_BYTES = 100 * 1024**3
 HEAD_BYTES = 1024 * 1024
+TEXT_FORMATS = ("json", "csv", "aam")
+
+
+def _binary(head: bytes, size: int) -> bool:
+    """NUL bytes and no line break in a head of a file that goes on: read as text this would be
+    one giant line (a NUL inside a line of a text file is that record's problem, not the file's)."""
+    return b"\x00" in head and b"\n" not in head and (len(head) < size or len(head) >= 4096)
+
+
+def _eight_bit(encoding: str) -> bool:
+    """An encoding in which a NUL byte is a NUL character (not UTF-16 or UTF-32)."""
+    return not encoding.replace("-", "").upper().startswith(("UTF16", "UTF32", "UCS"))
 
 
 def check_files(
@@ -64,12 +76,24 @@ def check_files(
                 code=ErrorCode.BATCH_FILE_EMPTY,
                 batch_id=batch_id,
             )
-        # small text files are looked at too, so a whitespace-only file is named as empty
-        need_head = fmt == "csv" or f.path.endswith(".gz") or (small_files and f.size <= 65536)
+        # a small text file's head is looked at (only white space: empty), and every local text
+        # file's (NUL bytes mean a binary or sparse file: read as text it is one giant line and
+        # the JVM runs out of memory); object stores are spared a request per file. CSV and
+        # gzip heads are read in full for the header checks
+        text = fmt in TEXT_FORMATS
+        local = f.path.startswith("file:") or "://" not in f.path
+        need_head = (
+            fmt == "csv"
+            or f.path.endswith(".gz")
+            or (text and local)
+            or (small_files and f.size <= 65536)
+        )
         if not need_head:
             continue
         try:
-            data = fs.head(spark, f.path, HEAD_BYTES)
+            data = fs.head(
+                spark, f.path, HEAD_BYTES if fmt == "csv" or f.path.endswith(".gz") else 65536
+            )
         except OSError as exc:
             raise BatchError(
                 f"{f.path}: cannot be read ({exc}); check that it is a valid "
@@ -77,15 +101,24 @@ def check_files(
                 code=ErrorCode.BATCH_FILE_UNREADABLE,
                 batch_id=batch_id,
             ) from exc
-        if not data.strip():
+        if not data.strip() and (len(data) == f.size or f.path.endswith(".gz") or data == b""):
             raise BatchError(
                 f"{f.path}: the file holds no records; remove it from the batch.",
                 code=ErrorCode.BATCH_FILE_EMPTY,
                 batch_id=batch_id,
             )
+        if text and _binary(data, f.size) and _eight_bit(options.encoding):
+            at = data.index(b"\x00")
+            raise BatchError(
+                f"{f.path}: holds a NUL byte at offset {at} and no line break in its first "
+                f"{len(data)} bytes: it is not {fmt} text (a binary, sparse or truncated file); "
+                "re-export it, or set the dataset's encoding if it is UTF-16",
+                code=ErrorCode.BATCH_FILE_UNREADABLE,
+                batch_id=batch_id,
+            )
         if fmt == "csv" and options.header:
-            text = data.decode(options.encoding, errors="replace").lstrip("\ufeff")
-            rows = list(csv_rows(text, options, complete=len(data) < HEAD_BYTES))
+            decoded = data.decode(options.encoding, errors="replace").lstrip("\ufeff")
+            rows = list(csv_rows(decoded, options, complete=len(data) < HEAD_BYTES))
             if not rows:
                 raise BatchError(
                     f"{f.path}: no header line; the file needs a header (or set header: false).",

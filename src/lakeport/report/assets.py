@@ -22,7 +22,7 @@ SCRIPT = r"""
 (function () {
   "use strict";
   var NS = "http://www.w3.org/2000/svg";
-  var COLORS = {success: "#2e9e5b", failed: "#d64545", aborted: "#9aa3ae", processing: "#e0a030",
+  var COLORS = {success: "#2e9e5b", failed: "#d64545", replaced: "#8e6cc0", aborted: "#9aa3ae", processing: "#e0a030",
                 loading: "#4a7bd0", landed: "#2e9e5b", records: "#d64545", rows: "#4a7bd0",
                 profiles: "#7a5bd0"};
   var data = JSON.parse(document.getElementById("report-data").textContent);

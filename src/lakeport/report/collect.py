@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from lakeport.config import Config
 
-STATUSES = ("success", "failed", "aborted", "processing", "loading")
+STATUSES = ("success", "failed", "replaced", "aborted", "processing", "loading")
 # graph sizes 1..10 get a bar each; larger graphs are grouped
 SIZE_BUCKETS = ((11, 20), (21, 50), (51, 100), (101, None))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import typing
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -121,6 +122,39 @@ def _number(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def redact(text: str, secrets: Mapping[str, str]) -> str:
+    """``text`` with each value that came from the environment replaced by its ``${NAME}``.
+
+    A value of 6 characters or more is replaced wherever it occurs, also as ``repr`` escapes it; a
+    shorter one only where the text quotes it (``'k9'``), so that ``4`` does not rewrite line numbers.
+
+    Example:
+        >>> redact("got 'tok-123456' and 'k9' on line 9", {"tok-123456": "${T}", "k9": "${K}"})
+        "got '${T}' and '${K}' on line 9"
+    """
+    for value, ref in sorted(secrets.items(), key=lambda item: -len(item[0])):
+        inner = repr(value)[1:-1]
+        forms = dict.fromkeys([value, inner, inner.replace("'", "\\'")])
+        for form in forms:
+            if len(value) >= 6:
+                text = text.replace(form, ref)
+            else:
+                for quote in "'\"":
+                    text = text.replace(f"{quote}{form}{quote}", f"{quote}{ref}{quote}")
+    return text
+
+
+def _redacted(value: Any, secrets: Mapping[str, str]) -> Any:
+    """A value as messages may show it: strings (also inside lists and maps) redacted."""
+    if isinstance(value, str):
+        return secrets.get(value) or redact(value, secrets)
+    if isinstance(value, list):
+        return [_redacted(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted(v, secrets) for k, v in value.items()}
+    return value
+
+
 def _shown(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -186,15 +220,25 @@ def _one_line(err: dict[str, Any], where: str, annotation: Any, parent: Any) -> 
 
 
 def pydantic_problems(
-    path: Path, exc: ValidationError, model: type[BaseModel], skip: set[str] | None = None
+    path: Path,
+    exc: ValidationError,
+    model: type[BaseModel],
+    skip: set[str] | None = None,
+    secrets: Mapping[str, str] | None = None,
 ) -> list[str]:
-    """One line per problem; the type errors pydantic reports per union member become one line."""
+    """One line per problem; the type errors pydantic reports per union member become one line.
+
+    A value too long to show whole is redacted (``secrets``: value -> ``${NAME}``) before it is
+    cut, so that no part of an environment value is shown; the caller redacts the whole lines.
+    """
     skip = skip or set()
     lines: list[str] = []
     unions: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     order: list[tuple[str, Any]] = []
     for details in exc.errors(include_url=False):
         err: dict[str, Any] = dict(details)
+        if secrets and len(repr(err.get("input"))) > 60:  # _shown would cut it
+            err["input"] = _redacted(err.get("input"), secrets)
         clean, tagged, annotation = _clean(model, tuple(err["loc"]))
         if tagged and err["type"] in _EXPECTED:
             if clean not in unions:

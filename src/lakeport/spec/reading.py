@@ -1,6 +1,10 @@
-"""Reading YAML: ``safe_load`` without duplicate keys, ``${ENV}`` interpolation, one model per file.
+"""Reading YAML: at most 1 MB, the bounded strict loader, ``${ENV}`` interpolation, one model per file.
 
-Every problem is one line: ``file: key.path: what is wrong; what to do``.
+Every problem is one line: ``file: key.path: what is wrong; what to do``. The loader
+(:mod:`lakeport.spec.loader`) refuses duplicate keys, deep nesting, alias bombs, huge integers and
+values that cannot be built. ``${NAME}``, ``${NAME:-default}`` and nested ``${A:-${B:-default}}``
+are expanded; the values that came from the environment are collected so that problem lines show
+``${NAME}`` instead (:func:`lakeport.spec.messages.redact`).
 
 Example:
     >>> problems = []
@@ -9,9 +13,10 @@ Example:
 
 from __future__ import annotations
 
-import functools
 import os
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,96 +24,125 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from lakeport.spec.base import model_keys, yaml_kind
-from lakeport.spec.messages import pydantic_problems
+from lakeport.spec.loader import ReadError, yaml_data
+from lakeport.spec.messages import pydantic_problems, redact
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+MAX_FILE_BYTES = 1_000_000
 
-
-class _StrictLoader(yaml.SafeLoader):
-    """``safe_load`` that refuses duplicate keys instead of silently keeping the last one."""
-
-
-class _FastStrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """The same with libyaml's parser when PyYAML has it (errors are re-read by the pure loader)."""
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MAX_NESTING = 10  # ${A:-${B:-...}} levels; deeper is not a valid reference
 
 
-def _no_duplicates(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    first: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":  # keys merged in with << may be overridden
-            continue
-        key = loader.construct_object(key_node, deep=True)
-        try:
-            seen_at = first.get(key)
-        except TypeError:  # an unhashable key; the base constructor reports it
-            continue
-        if seen_at is not None:
-            raise yaml.constructor.ConstructorError(
-                None,
-                None,
-                f"duplicate key {key!r} (first on line {seen_at + 1}); keep one",
-                key_node.start_mark,
-            )
-        first[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep=deep)
+@dataclass(frozen=True)
+class _Ref:
+    """``${name}`` or ``${name:-default}``; the default is literal text and nested references."""
+
+    name: str
+    default: tuple[str | _Ref, ...] | None
 
 
-for _loader in (_StrictLoader, _FastStrictLoader):
-    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+def _parts(text: str, i: int, depth: int, bad: list[int]) -> tuple[list[str | _Ref], int]:
+    """Literal text and references from ``i``; inside a default (depth > 0), up to its ``}``.
 
-
-@functools.lru_cache(maxsize=256)
-def _yaml_data(text: str) -> Any:
-    """The parsed YAML text (cached by content: validate_tree and load_config read files twice).
-
-    Raises:
-        yaml.YAMLError: with the pure-Python loader's message and position, so that messages do
-            not depend on whether libyaml is installed.
+    One pass, no backtracking: an unclosed default ends the scan (the rest is literal).
     """
-    try:
-        return yaml.load(text, Loader=_FastStrictLoader)  # SafeLoader subclasses: plain data only
-    except yaml.YAMLError:
-        yaml.load(text, Loader=_StrictLoader)
-        raise
+    parts: list[str | _Ref] = []
+    literal: list[str] = []
+    while i < len(text):
+        if text.startswith("${", i):
+            ref, end = _reference(text, i, depth, bad)
+            if ref is not None:
+                parts.extend(["".join(literal), ref] if literal else [ref])
+                literal, i = [], end
+                continue
+            literal.append(text[i:end] if end > i else "${")
+            i = max(end, i + 2)
+        elif depth and text[i] == "}":
+            break
+        else:
+            literal.append(text[i])
+            i += 1
+    if literal:
+        parts.append("".join(literal))
+    return parts, i
 
 
-def _interpolate(node: Any, where: str, problems: list[str], file: Path, failed: set[str]) -> Any:
+def _reference(text: str, start: int, depth: int, bad: list[int]) -> tuple[_Ref | None, int]:
+    """The reference at ``start`` and where it ends; (None, where to go on) when it is not one."""
+    name = _NAME.match(text, start + 2)
+    if name is not None and depth < _MAX_NESTING:
+        if text.startswith("}", name.end()):
+            return _Ref(name.group(), None), name.end() + 1
+        if text.startswith(":-", name.end()):
+            inner: list[int] = []
+            default, end = _parts(text, name.end() + 2, depth + 1, inner)
+            bad.extend(inner if end < len(text) else [start])
+            if end < len(text):  # closed by its '}'
+                return _Ref(name.group(), tuple(default)), end + 1
+            return None, len(text)
+    bad.append(start)
+    return None, start
+
+
+def _resolve(parts: Sequence[str | _Ref], unset: list[str], secrets: dict[str, str]) -> str:
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+            continue
+        value = os.environ.get(part.name)
+        if value is None and part.default is not None:
+            out.append(_resolve(part.default, unset, secrets))  # only evaluated when it is used
+        elif value is None:
+            unset.append(part.name)
+        else:
+            if value:
+                secrets.setdefault(value, f"${{{part.name}}}")
+            out.append(value)
+    return "".join(out)
+
+
+def _interpolate(
+    node: Any,
+    where: str,
+    problems: list[str],
+    file: Path,
+    failed: set[str],
+    secrets: dict[str, str],
+) -> Any:
     if isinstance(node, dict):
         return {
-            k: _interpolate(v, f"{where}.{k}" if where else str(k), problems, file, failed)
+            k: _interpolate(v, f"{where}.{k}" if where else str(k), problems, file, failed, secrets)
             for k, v in node.items()
         }
     if isinstance(node, list):
         return [
-            _interpolate(v, f"{where}[{i}]", problems, file, failed) for i, v in enumerate(node)
+            _interpolate(v, f"{where}[{i}]", problems, file, failed, secrets)
+            for i, v in enumerate(node)
         ]
-    if isinstance(node, str) and "${" in node:
-        key = where or "(top level)"
-        for start in (m.start() for m in re.finditer(r"\$\{", node)):
-            if not _ENV_REF.match(node, start):
-                fragment = node[start:].split("}", 1)[0][:40] + ("}" if "}" in node[start:] else "")
-                problems.append(
-                    f"{file}: {key}: {fragment!r} is not a valid reference; write ${{NAME}} or ${{NAME:-default}} "
-                    "(NAME: letters, digits and '_')"
-                )
-                failed.add(key)
-
-        def repl(match: re.Match[str]) -> str:
-            name, default = match.group(1), match.group(2)
-            value = os.environ.get(name)
-            if value is None:
-                if default is not None:
-                    return default
-                problems.append(
-                    f"{file}: {key}: environment variable {name} is not set; export it, "
-                    f"or write ${{{name}:-default}} to give a default"
-                )
-                failed.add(key)
-                return ""
-            return value
-
-        return _ENV_REF.sub(repl, node)
-    return node
+    if not (isinstance(node, str) and "${" in node):
+        return node
+    key = where or "(top level)"
+    bad: list[int] = []
+    parts, _ = _parts(node, 0, 0, bad)
+    for start in bad:
+        fragment = node[start:].split("}", 1)[0][:40] + ("}" if "}" in node[start:] else "")
+        problems.append(
+            f"{file}: {key}: {fragment!r} is not a valid reference; write ${{NAME}} or ${{NAME:-default}} "
+            "(NAME: letters, digits and '_')"
+        )
+    if bad:
+        failed.add(key)
+        return node
+    unset: list[str] = []
+    value = _resolve(parts, unset, secrets)
+    for name in unset:
+        problems.append(
+            f"{file}: {key}: environment variable {name} is not set; export it, "
+            f"or write ${{{name}:-default}} to give a default"
+        )
+        failed.add(key)
+    return value
 
 
 def _keys_hint(model: type[BaseModel]) -> str:
@@ -118,27 +152,51 @@ def _keys_hint(model: type[BaseModel]) -> str:
     return f"add its keys ({', '.join(sorted(model_keys(model)))})"
 
 
-def read_yaml(path: Path, problems: list[str], model: type[BaseModel], failed: set[str]) -> Any:
+def _read_text(path: Path, problems: list[str]) -> str | None:
+    """The file as text (newlines as in text mode), at most MAX_FILE_BYTES of it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+            size = os.fstat(handle.fileno()).st_size
+        if len(raw) > MAX_FILE_BYTES:
+            problems.append(
+                f"{path}: larger than 1 MB ({max(size, len(raw)):,} bytes); lakeport reads YAML "
+                f"files of at most {MAX_FILE_BYTES:,} bytes: check that this is the right file"
+            )
+            return None
+        return raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError:
         problems.append(f"{path}: file not found; create it or fix the path that names it")
-        return None
     except UnicodeDecodeError as exc:
         problems.append(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8")
-        return None
     except OSError as exc:
         problems.append(
             f"{path}: cannot be read ({exc.strerror}); check that it is a readable file"
         )
+    return None
+
+
+def read_yaml(
+    path: Path,
+    problems: list[str],
+    model: type[BaseModel],
+    failed: set[str],
+    secrets: dict[str, str] | None = None,
+) -> Any:
+    """The file's data with ``${...}`` expanded; None (and problem lines) when it cannot be read.
+
+    ``secrets`` collects each value that came from the environment with its ``${NAME}``.
+    """
+    text = _read_text(path, problems)
+    if text is None:
         return None
     try:
-        data = _yaml_data(text)
+        data = yaml_data(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(top level)"
         problem = getattr(exc, "problem", None) or str(exc)
-        if problem.startswith("duplicate key"):
+        if isinstance(exc, ReadError) or problem.startswith("duplicate key"):
             problems.append(f"{path}: {at}: {problem}")
         else:
             problems.append(f"{path}: {at}: not valid YAML ({problem}); fix the syntax there")
@@ -152,17 +210,32 @@ def read_yaml(path: Path, problems: list[str], model: type[BaseModel], failed: s
             f"write 'key: value' lines ({', '.join(sorted(model_keys(model)))})"
         )
         return None
-    return _interpolate(data, "", problems, path, failed)
+    return _interpolate(data, "", problems, path, failed, {} if secrets is None else secrets)
 
 
-def parse_file(path: Path, model: type[BaseModel], problems: list[str]) -> Any:
+def parse_file(
+    path: Path, model: type[BaseModel], problems: list[str], secrets: dict[str, str] | None = None
+) -> Any:
+    """The file validated as ``model``, or None; problem lines show ``${NAME}``, not its value.
+
+    ``secrets`` (when given) receives this file's environment values (value -> ``${NAME}``), so
+    that a caller can redact the lines it writes across files too.
+    """
     failed: set[str] = set()
-    data = read_yaml(path, problems, model, failed)
-    if data is None:
-        return None
+    own: dict[str, str] = {}
+    start = len(problems)
     try:
-        parsed = model.model_validate(data)
-    except ValidationError as exc:
-        problems.extend(pydantic_problems(path, exc, model, failed))
-        return None
-    return None if failed else parsed
+        data = read_yaml(path, problems, model, failed, own)
+        if data is None:
+            return None
+        try:
+            parsed = model.model_validate(data)
+        except ValidationError as exc:
+            problems.extend(pydantic_problems(path, exc, model, failed, own))
+            return None
+        return None if failed else parsed
+    finally:
+        problems[start:] = [redact(p, own) for p in problems[start:]]
+        for value, ref in own.items():
+            if secrets is not None:
+                secrets.setdefault(value, ref)

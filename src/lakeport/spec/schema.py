@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from lakeport.spec.base import Problems, Strict
 from lakeport.spec.patterns import regex_problem
@@ -93,6 +93,13 @@ class FieldSpec(Strict):
     fields: dict[str, FieldSpec] | None = None
     items: FieldSpec | None = None
     values: FieldSpec | None = None
+    # a value that does not convert: null it with a warning, or fail the row (None: the dataset's)
+    on_invalid: Literal["null", "fail"] | None = None
+
+    @field_validator("on_invalid", mode="before")
+    @classmethod
+    def _yaml_null(cls, value: Any) -> Any:
+        return "null" if value is None else value  # given as an unquoted YAML null
 
     @model_validator(mode="after")
     def _shape(self) -> FieldSpec:
@@ -192,6 +199,20 @@ class FieldSpec(Strict):
                     "applies to fields that hold a value, not to objects; mark the sub-fields required",
                 )
             )
+        if self.on_invalid is not None and t == "object":
+            problems.append(
+                (
+                    "on_invalid",
+                    "applies to fields that hold a value, not to objects; set it on the sub-fields",
+                )
+            )
+        elif self.required and self.on_invalid == "null":
+            problems.append(
+                (
+                    "on_invalid",
+                    "a required field always fails the row when its value does not convert; remove on_invalid",
+                )
+            )
         if problems:
             raise Problems(problems)
         return self
@@ -234,8 +255,14 @@ class SchemaSpec(Strict):
                 ("fields", "a schema needs at least one field; declare them as name: {type: ...}")
             )
         for at, name, spec, inside in _walk_fields(self.fields):
-            if name is None:
-                pass  # array items or map values
+            if name is None:  # array items or map values
+                if spec.on_invalid is not None:
+                    problems.append(
+                        (
+                            f"{at}.on_invalid",
+                            "applies to the whole array or map field, not to its items or values; move it up",
+                        )
+                    )
             elif name.startswith("_") and name != "_id":
                 problems.append(
                     (

@@ -27,9 +27,12 @@ class ReaderOptions(Strict):
     header: bool = True
     delimiter: str = Field(default=",", min_length=1, max_length=1)
     quote: str = Field(default='"', min_length=1, max_length=1)
-    escape: str = Field(default="\\", min_length=1, max_length=1)
+    # RFC 4180: a quote inside a quoted field is written twice (""), as Excel and Python write it
+    escape: str = Field(default='"', min_length=1, max_length=1)
     null_value: str = ""
     encoding: str = "UTF-8"
+    # a JSON line with bytes that are not UTF-8 lands with U+FFFD and a warning, or fails
+    encoding_errors: Literal["warn", "fail"] = "warn"
 
     @field_validator("encoding")
     @classmethod
@@ -44,7 +47,7 @@ class ReaderOptions(Strict):
 
 
 FORMAT_OPTIONS = {
-    "json": {"multiline", "encoding"},
+    "json": {"multiline", "encoding", "encoding_errors"},
     "csv": {"multiline", "header", "delimiter", "quote", "escape", "null_value", "encoding"},
     "parquet": set(),
     "aam": set(),
@@ -70,8 +73,17 @@ class DatasetConfig(Strict):
     partial_ingestion: PartialIngestion = Field(default_factory=PartialIngestion)
     diagnostics: bool = True
     allow_links: bool = False
+    # a value that does not convert, in an optional field: null it with a warning, or fail the row
+    on_invalid: Literal["null", "fail"] = "null"
+    dedupe: bool | None = None
+    batch_timeout_seconds: int = Field(default=3600, ge=10, le=7 * 86_400)
     description: str | None = None
     last_updated: str | None = Field(default=None, min_length=1)
+
+    @field_validator("on_invalid", mode="before")
+    @classmethod
+    def _yaml_null(cls, value: Any) -> Any:
+        return "null" if value is None else value  # YAML reads an unquoted null as nothing
 
     @field_validator("schema_name", "mapping")
     @classmethod
@@ -159,6 +171,53 @@ class Guardrails(Strict):
     max_identity_length: int = Field(default=MAX_IDENTITY_LENGTH, ge=1, le=65_536)
 
 
+class JunkRegex(Strict):
+    """A junk value given as a Java regular expression that must match the whole value."""
+
+    regex: str = Field(min_length=1)
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"{value!r} is not a regular expression ({exc})") from None
+        return value
+
+
+class NamespaceRules(Strict):
+    """One identity namespace: normalisation before matching, its junk values, uniqueness."""
+
+    normalise: list[Literal["trim", "lower", "upper", "digits", "e164"]] = Field(
+        default_factory=list
+    )
+    junk: list[str | JunkRegex] = Field(default_factory=list)
+    unique: bool = False
+
+
+class IdentityRules(Strict):
+    """Rules of an identity service: junk values, unique namespaces, priority, normalisation."""
+
+    default_junk: bool = True
+    priority: list[str] = Field(default_factory=list)
+    namespaces: dict[str, NamespaceRules] = Field(default_factory=dict)
+
+    @field_validator("namespaces", mode="before")
+    @classmethod
+    def _empty_means_defaults(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: {} if v is None else v for k, v in value.items()}
+        return value
+
+    @field_validator("priority")
+    @classmethod
+    def _once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a namespace is listed twice; list each namespace once")
+        return value
+
+
 class MergePolicy(Strict):
     """How fragments become one profile: which identity graph, and which value wins."""
 
@@ -199,6 +258,9 @@ class ProfilesSettings(Strict):
 
     default_policy: str = "timestamp_ordered"
     guardrails: Guardrails = Field(default_factory=Guardrails)
+    identity_rules: IdentityRules = Field(default_factory=IdentityRules)
+    # connected components finish on the driver once this many links remain (0: never)
+    driver_max_links: int = Field(default=20_000_000, ge=0, le=200_000_000)
     policies: dict[str, MergePolicy] = Field(
         default_factory=lambda: {"timestamp_ordered": MergePolicy()}
     )

@@ -51,11 +51,15 @@ def convert_field(
     zone: str,
     *,
     deferred: dict[int, Callable[[Column], Column]] | None = None,
+    notes: list[tuple[Column, str, Column]] | None = None,
 ) -> tuple[Column, list[tuple[Column, str, Column]]]:
     """Typed value for one target field and its failures as (flag, code, message).
 
     With ``deferred``, a failure flag that can be computed from the materialised value is also
     put there (by its index in the list), so the caller can avoid evaluating the conversion twice.
+    With ``notes``, the warnings about a primitive value that lands (an epoch value in a suspect
+    unit, a local time in a DST gap or overlap) are added there as (flag, code, message); items
+    of arrays and values of maps carry none.
     """
     tz = how.timezone or zone
     if spec.type in PRIMITIVE_TYPES:
@@ -88,6 +92,12 @@ def convert_field(
         ]
         if deferred is not None:
             deferred.update({k: p.invalid_from for k, p in enumerate(parts) if p.invalid_from})
+        if notes is not None:
+            notes.extend(
+                (n.flag, n.code, F.concat(F.lit("value "), shown(src), F.lit(" "), n.message))
+                for p in parts
+                for n in p.notes
+            )
         return parts[0].value, fails
     if spec.type == "array":
         assert spec.items is not None

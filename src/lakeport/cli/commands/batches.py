@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from lakeport.cli.context import Context, local_paths
+from lakeport.cli.fastpath import served
 from lakeport.errors import BatchError, LakeportError
 from lakeport.lake.records import BatchResult
 
@@ -27,9 +28,10 @@ def partial_overrides(args: Any) -> dict[str, Any]:
     return out
 
 
-def _emit_batch(ctx: Context, batch_id: str) -> None:
-    with contextlib.suppress(LakeportError):  # the summary is a courtesy; the error follows
-        ctx.emit(ctx.lakeport().batch(batch_id).to_json())
+def _summary_on_failure(ctx: Context, batch_id: str) -> None:
+    """The failed batch's JSON, printed after the error line (the summary is a courtesy)."""
+    with contextlib.suppress(LakeportError):
+        ctx.on_failure = ctx.lakeport().batch(batch_id).to_json()
 
 
 def _print(ctx: Context, result: BatchResult) -> None:
@@ -65,7 +67,7 @@ def ingest(ctx: Context) -> int:
         )
     except BatchError as exc:
         if exc.batch_id:
-            _emit_batch(ctx, exc.batch_id)
+            _summary_on_failure(ctx, exc.batch_id)
         raise
     ctx.emit(result.with_duration(time.monotonic() - started).to_json())
     return 0
@@ -94,7 +96,7 @@ def complete(ctx: Context) -> int:
         result = ctx.lakeport().complete(ctx.args.batch_id)
     except BatchError:
         if ctx.json:
-            _emit_batch(ctx, ctx.args.batch_id)
+            _summary_on_failure(ctx, ctx.args.batch_id)
         raise
     _print(ctx, result)
     return 0
@@ -106,12 +108,16 @@ def abort(ctx: Context) -> int:
 
 
 def status(ctx: Context) -> int:
-    _print(ctx, ctx.lakeport().batch(ctx.args.batch_id))
+    batch_id = ctx.args.batch_id
+    result = served(ctx, lambda lake: lake.batch(batch_id))  # without Spark when it can
+    _print(ctx, result if result is not None else ctx.lakeport().batch(batch_id))
     return 0
 
 
 def list_batches(ctx: Context) -> int:
-    rows = [r.to_json() for r in ctx.lakeport().batches(ctx.args.dataset)]
+    dataset = ctx.args.dataset
+    found = served(ctx, lambda lake: lake.batches(dataset))
+    rows = [r.to_json() for r in (found if found is not None else ctx.lakeport().batches(dataset))]
     if ctx.json:
         ctx.emit({"batches": rows})
         return 0
@@ -127,8 +133,16 @@ def list_batches(ctx: Context) -> int:
 
 def errors(ctx: Context) -> int:
     args = ctx.args
-    df = ctx.lakeport().errors(args.batch_id, code=args.code)
-    rows = [r.asDict(recursive=True) for r in df.limit(args.limit).collect()]
+    severity = None if args.severity == "all" else args.severity
+    rows = served(
+        ctx,
+        lambda lake: lake.errors(
+            args.batch_id, code=args.code, severity=severity, limit=args.limit
+        ),
+    )
+    if rows is None:
+        df = ctx.lakeport().errors(args.batch_id, code=args.code, severity=severity)
+        rows = [r.asDict(recursive=True) for r in df.limit(args.limit).collect()]
     if ctx.json:  # one object, as everywhere else; --format jsonl streams one per record
         ctx.emit({"batch_id": args.batch_id, "records": rows})
     elif args.format == "jsonl":
@@ -137,5 +151,7 @@ def errors(ctx: Context) -> int:
     else:
         for r in rows:
             codes = ", ".join(f"{e['code']}({e['field'] or '-'})" for e in r["errors"])
-            print(f"{r['source_file'].rsplit('/', 1)[-1]}:{r['line']}  {codes}  {r['raw'][:80]}")
+            tag = f"{r['severity']}  " if severity is None else ""  # --severity all: say which
+            where = f"{r['source_file'].rsplit('/', 1)[-1]}:{r['line']}"
+            print(f"{where}  {tag}{codes}  {r['raw'][:80]}")
     return 0

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from lakeport.cli.context import Context
+from lakeport.cli.fastpath import served
 
 
 def build(ctx: Context) -> int:
@@ -21,9 +22,10 @@ def build(ctx: Context) -> int:
 def get(ctx: Context) -> int:
     """Look a profile up; exit 1 (NOT_FOUND) when no profile holds the identity."""
     args = ctx.args
-    profile = ctx.lakeport().lookup(
-        args.namespace, args.id, args.policy, events=args.events, events_limit=args.events_limit
-    )
+    options = {"events": args.events, "events_limit": args.events_limit}
+    profile = served(ctx, lambda lake: lake.lookup(args.namespace, args.id, args.policy, **options))
+    if profile is None:
+        profile = ctx.lakeport().lookup(args.namespace, args.id, args.policy, **options)
     if ctx.json:
         ctx.emit(profile.to_json())
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from lakeport.cli.context import Context
+from lakeport.cli.fastpath import served
 from lakeport.errors import UsageError
 
 
@@ -56,7 +57,9 @@ def list_sources(ctx: Context) -> int:
 
 def status(ctx: Context) -> int:
     _check_source(ctx)
-    out = ctx.lakeport().source_status(ctx.args.name).to_json()
+    name = ctx.args.name
+    found = served(ctx, lambda lake: lake.source_status(name))  # without Spark when it can
+    out = (found if found is not None else ctx.lakeport().source_status(name)).to_json()
     if ctx.json:
         ctx.emit(out)
         return 0
