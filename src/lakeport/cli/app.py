@@ -28,6 +28,11 @@ def _check_names(args: argparse.Namespace) -> None:
         check_batch_id(replaced)
 
 
+def _not_from_py4j(record: logging.LogRecord) -> bool:
+    """Py4J logs a lost JVM with a traceback on the root logger; the CLI says it in one line."""
+    return "/py4j/" not in record.pathname.replace("\\", "/")
+
+
 def _error_object(code: str, message: str, exit_code: int, **extra: Any) -> str:
     return json.dumps({"error": {"code": code, "message": message, **extra}, "exitCode": exit_code})
 
@@ -52,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("py4j").setLevel(logging.WARNING)
+    if not args.verbose:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_not_from_py4j)
     ctx = Context(args)
     try:
         _check_names(args)  # before Spark starts: a bad id never reaches a path

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,22 @@ def local_paths(paths: list[str]) -> list[str]:
     Python one after an ``os.chdir`` (notebooks, in-process callers); URIs are left alone.
     """
     return [p if "://" in p or os.path.isabs(p) else os.path.abspath(p) for p in paths]
+
+
+def quiet_dead_jvm() -> None:
+    """PySpark's accumulator server prints a traceback when its JVM dies under it; the CLI says
+    that in one line (``app._jvm_gone``), so the server's report goes to the debug log."""
+    from pyspark import accumulators
+
+    def handle_error(self: object, request: object, client_address: object) -> None:
+        logging.getLogger("lakeport.spark").debug(
+            "the accumulator connection from %s failed", client_address, exc_info=True
+        )
+
+    for name in ("AccumulatorTCPServer", "AccumulatorUnixServer"):
+        server = getattr(accumulators, name, None)
+        if server is not None:
+            server.handle_error = handle_error
 
 
 class Context:
@@ -57,6 +74,8 @@ class Context:
             from lakeport.api import Lakeport
             from lakeport.lake.layout import open_lake
             from lakeport.session import get_spark
+
+            quiet_dead_jvm()
 
             cfg = self.config()
             open_lake(cfg.lake_root)  # a refused lake root is refused before Spark starts
