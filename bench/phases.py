@@ -78,10 +78,11 @@ class StepTimer:
 
 
 def _instrumented_ingest(ctx: Any, config: Path, path: Path, label: str) -> dict[str, Any]:
-    from lakeport import ingest_batch as ib
-    from lakeport.config import load_config
     from lakeport.storage import fs, readers
     from lakeport.storage import lake as lk
+
+    from lakeport import ingest_batch as ib
+    from lakeport.config import load_config
 
     spark = ctx.spark
     timer = StepTimer(spark)
@@ -147,13 +148,13 @@ def _bare_split(ctx: Any, path: Path, label: str) -> dict[str, Any]:
 
 
 def _pipeline_pieces(ctx: Any, config: Path, path: Path) -> dict[str, float]:
+    from lakeport.storage import fs, readers
+    from lakeport.transforms.mapping import resolve_mapping
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     from lakeport import ingest_batch as ib
     from lakeport.config import load_config
-    from lakeport.storage import fs, readers
-    from lakeport.transforms.mapping import resolve_mapping
 
     spark = ctx.spark
     cfg = load_config(config, lake_root=str(ctx.fresh("pieces")))
@@ -207,10 +208,10 @@ def _columns_and_plan(ctx: Any, config: Path, path: Path, lines: int) -> dict[st
     """Per output column of ``validated_frame``: seconds to compute it alone (``noop`` sink) on
     the first ``lines`` lines; and how often costly functions occur in the optimized plan."""
     import datafiles
+    from lakeport.storage import fs
 
     from lakeport import ingest_batch as ib
     from lakeport.config import load_config
-    from lakeport.storage import fs
 
     spark = ctx.spark
     head = datafiles.head_lines(ctx.data_dir, path, lines)

@@ -9,7 +9,7 @@ Benches (see bench/README.md):
 ``ingest_vs_bare``          bare ``spark.read.json -> delta`` vs ``Lakeport.ingest`` on a
                             clean 1M-record purchases file (target: median ratio <= 1.3)
 ``bad_rows_cost``           lakeport ingest of the same file with 1 % bad rows vs the clean one
-                            (target: median ratio <= 1.15)
+                            (target: median ratio <= 1.1)
 ``datetime_native_vs_udf``  ``parse_datetime`` vs Python ``@udf`` on 1M ISO strings and 1M epoch
                             millis (no target; agreement on a 10k sample is asserted)
 ``ingest_phases``           diagnostic, only with --only: where a lakeport ingest spends its time
@@ -46,7 +46,7 @@ CONFIG = REPO / "conf" / "lakeport.yaml"
 BENCHES = ("ingest_vs_bare", "bad_rows_cost", "datetime_native_vs_udf", "ingest_phases")
 DEFAULT_BENCHES = BENCHES[:3]  # ingest_phases is a diagnostic: --only ingest_phases
 WARMUP_LINES = 20_000
-TARGETS = {"ingest_vs_bare": 1.3, "bad_rows_cost": 1.15}
+TARGETS = {"ingest_vs_bare": 1.3, "bad_rows_cost": 1.1}
 EXTRA_CONF = {
     "spark.driver.memory": "4g",
     "spark.ui.enabled": "false",
@@ -74,6 +74,7 @@ class Context:
         self.done: set[str] = set()
         self._auto_runs: int | None = None
         self.runs_note = ""
+        self._schemas: dict[Path, Any] = {}
 
     # ---- inputs --------------------------------------------------------------------------
 
@@ -141,12 +142,21 @@ class Context:
 
     # ---- the two ingestion pipelines ---------------------------------------------------------
 
+    def schema(self, path: Path) -> Any:
+        """The file's own schema, inferred once and untimed: the bare baseline gets it for free."""
+        if path not in self._schemas:
+            self._schemas[path] = self.spark.read.json(str(path)).schema
+        return self._schemas[path]
+
     def bare(self, path: Path, label: str) -> float:
-        """``spark.read.json(path).write.format("delta").mode("overwrite").save(fresh)``."""
+        """``spark.read.schema(S).json(path).write.format("delta").save(fresh)``, S given."""
+        schema = self.schema(path)
         target = self.fresh(label)
         self.quiesce()
         t0 = time.perf_counter()
-        self.spark.read.json(str(path)).write.format("delta").mode("overwrite").save(str(target))
+        self.spark.read.schema(schema).json(str(path)).write.format("delta").mode("overwrite").save(
+            str(target)
+        )
         seconds = time.perf_counter() - t0
         shutil.rmtree(target, ignore_errors=True)
         return seconds
@@ -334,6 +344,7 @@ def bench_datetime(ctx: Context) -> dict[str, Any]:
     from pyspark.sql import types as T
 
     from lakeport.transforms.convert import parse_datetime
+    from lakeport.transforms.values import strip
 
     spark, n = ctx.spark, ctx.args.rows
 
@@ -346,12 +357,15 @@ def bench_datetime(ctx: Context) -> dict[str, Any]:
     def ms_udf(s):  # type: ignore[no-untyped-def]
         return None if s is None else dt.fromtimestamp(int(s) / 1000, tz.utc)
 
-    df = datetime_frame(spark, n).persist(StorageLevel.MEMORY_ONLY)
-    assert df.count() == n
+    cached = datetime_frame(spark, n).persist(StorageLevel.MEMORY_ONLY)
+    assert cached.count() == n
+    # as the mapping engine runs it: each value's trimmed text is its own projection (computed
+    # once per row, inside the timed query), the parse reads it
+    df = cached.select("*", strip(F.col("iso")).alias("iso_t"), strip(F.col("ms")).alias("ms_t"))
     exprs = {
-        "iso_native": parse_datetime(F.col("iso")).value,
+        "iso_native": parse_datetime(F.col("iso"), text=F.col("iso_t")).value,
         "iso_udf": iso_udf(F.col("iso")),
-        "ms_native": parse_datetime(F.col("ms")).value,
+        "ms_native": parse_datetime(F.col("ms"), text=F.col("ms_t")).value,
         "ms_udf": ms_udf(F.col("ms")),
     }
 
@@ -413,7 +427,7 @@ def bench_datetime(ctx: Context) -> dict[str, Any]:
             f"datetime run {i + 1}/{ctx.args.dt_runs}: "
             + ", ".join(f"{k} {runs[k][-1]:.2f}" for k in kinds)
         )
-    df.unpersist()
+    cached.unpersist()
     med = {k: report.median(v) for k, v in runs.items()}
     if checks["iso_mismatch"] or checks["ms_mismatch"]:
         raise AssertionError(f"native and UDF results disagree: {checks}")
@@ -508,9 +522,9 @@ def md_datetime(res: dict[str, Any], rows: int) -> str:
     labels = {
         "count": "bare `count()` of the cached frame",
         "passthrough": "`count(iso)` (string passed through)",
-        "iso_native": "`count(parse_datetime(iso).value)`",
+        "iso_native": "`count(parse_datetime(iso, text=btrim(iso)).value)`, the text its own projection",
         "iso_udf": "`count(udf(iso))`, `datetime.fromisoformat`",
-        "ms_native": "`count(parse_datetime(ms).value)`",
+        "ms_native": "`count(parse_datetime(ms, text=btrim(ms)).value)`, the text its own projection",
         "ms_udf": "`count(udf(ms))`, `datetime.fromtimestamp(ms/1000, utc)`",
     }
     table_rows = []
@@ -789,9 +803,10 @@ def render(
                     res,
                     "bare",
                     "lakeport",
-                    '(a) bare `spark.read.json(path).write.format("delta").mode("overwrite").save(fresh)` '
-                    '(schema inferred) vs (b) `Lakeport(spark, cfg).ingest("purchases", [path])` '
-                    "into a fresh lake (catalog rows, event, dataset commit).",
+                    '(a) bare `spark.read.schema(S).json(path).write.format("delta").save(fresh)` '
+                    "with the file's own schema S given for free (inferred once, untimed) vs (b) "
+                    '`Lakeport(spark, cfg).ingest("purchases", [path])` into a fresh lake '
+                    "(claim, dataset commit, catalog row, event).",
                 ),
                 "",
             ]

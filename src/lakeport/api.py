@@ -24,12 +24,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakeport import exports, pipeline, profiles, sample, sources
+from lakeport import exports, inlet, pipeline, profiles, sample, sources
 from lakeport.config import Config, load_config, validate_tree
 from lakeport.errors import NotFoundError
 from lakeport.lake import catalog, datasets
 from lakeport.lake.layout import open_lake
 from lakeport.lake.records import BatchResult
+from lakeport.lake.txn import check_delta
 from lakeport.report import write_report
 from lakeport.session import adopt, get_spark
 
@@ -53,6 +54,7 @@ class Lakeport:
     def __init__(self, spark: SparkSession, config: Config, *, force: bool = False) -> None:
         self.lake = open_lake(config.lake_root, force=force)
         self.spark = adopt(spark)
+        check_delta(self.spark)  # the batch commit is built on one Delta version's internals
         self.config = config
 
     @classmethod
@@ -69,7 +71,8 @@ class Lakeport:
         Raises:
             ConfigError: the config, a schema or a mapping is invalid (one line per problem).
             UsageError: the lake root is refused (before Spark starts; ``force=True`` allows it).
-            SetupError: Java, the Delta jars or Spark are not ready.
+            SetupError: Java, the Delta jars or Spark are not ready, or the Delta jar is not
+                the supported version (4.4.0).
 
         Example:
             >>> lp = Lakeport.open("conf/lakeport.yaml", lake="/tmp/lake")  # doctest: +SKIP
@@ -259,12 +262,31 @@ class Lakeport:
         return sources.run(self.spark, self.config, name)
 
     def stream_source(
-        self, name: str, *, trigger: str = "10s", available_now: bool = False
+        self,
+        name: str,
+        *,
+        trigger: str = "10s",
+        available_now: bool = False,
+        profiles: bool = False,
     ) -> sources.SourceStream:
-        """Run a source as a stream until it ends (``available_now=True``) or is interrupted."""
+        """Run a source as a stream until it ends (``available_now=True``) or is interrupted;
+        ``profiles=True`` updates the identity graph and profiles from each micro-batch."""
         return sources.stream(
-            self.spark, self.config, name, trigger=trigger, available_now=available_now
+            self.spark,
+            self.config,
+            name,
+            trigger=trigger,
+            available_now=available_now,
+            profiles=profiles,
         )
+
+    @staticmethod
+    def serve_inlet(
+        config: Config, *, host: str = "127.0.0.1", port: int = 8080
+    ) -> inlet.InletSummary:
+        """Serve the HTTP streaming inlet until SIGTERM / SIGINT (no Spark unless a request
+        asks for ``syncValidation``); see :mod:`lakeport.inlet`."""
+        return inlet.serve(config, host=host, port=port)
 
     def source_status(self, name: str) -> sources.SourceStatus:
         """Every file a source has seen, files waiting, and who holds it."""

@@ -193,7 +193,7 @@ def test_validate_broken_config_exits_2_with_one_line_per_problem(project):
     assert lines == [
         f"{cfg}: datasets.products.format: 'xml' is not allowed; use one of 'json', 'csv', 'parquet' or 'aam'",
         f"{cfg}: datasets.purchases.colour: unknown key; allowed keys: allow_links, batch_timeout_seconds, dedupe, description, diagnostics, format, "
-        "last_updated, mapping, on_invalid, options, partial_ingestion, schema, schema_evolution",
+        "last_updated, mapping, on_invalid, options, partial_ingestion, schema, schema_evolution, table_properties",
     ]
 
 

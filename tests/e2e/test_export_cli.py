@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +30,8 @@ def test_killed_export_leaves_no_success_and_the_rerun_publishes_one_complete_ex
     spark, cfg, tmp_path, capsys
 ):
     create_profiles(spark, profiles_path(cfg))  # version 1, CDF on
+    # a lake with profiles has its system tables too (a bare profiles/ is refused as a lake root)
+    Path(cfg.lake_root, "system").mkdir(exist_ok=True)
     target = tmp_path / "exports"
     argv = [
         "export",

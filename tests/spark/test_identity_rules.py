@@ -31,6 +31,7 @@ from lakeport.lake.delta import append_rows, delta_version
 from lakeport.lake.layout import Lake
 from lakeport.lake.records import BatchRecord
 from lakeport.profiles import state
+from lakeport.readonly import ReadOnlyLake
 from lakeport.transforms.types import to_struct_type
 
 pytestmark = pytest.mark.spark
@@ -342,6 +343,12 @@ def test_profiles_keep_raw_values_and_lookup_normalises(spark, world) -> None:
     assert got["profileId"] == C1
     assert [e["_id"] for e in got["events"]] == ["w1", "w2"]
     assert bp.lookup(spark, cfg, "phone", "+1 555 010 0001").to_json()["profileId"] == C1
+    # the read-only path (delta-rs, no JVM) normalises the value and the events' identities alike
+    ro = ReadOnlyLake(cfg)
+    assert ro.lookup("email", "  ANN@example.com", events=True).to_json() == got
+    assert ro.lookup("phone", "+1 555 010 0001").to_json() == (
+        bp.lookup(spark, cfg, "phone", "+1 555 010 0001").to_json()
+    )
 
 
 def test_incremental_build_from_the_catalog(spark, world) -> None:

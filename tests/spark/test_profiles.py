@@ -123,7 +123,14 @@ def _identity_errors(spark, cfg) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def world(spark, tmp_path_factory):
-    root: Path = tmp_path_factory.mktemp("profiles")
+    cfg, state1 = _first_world(spark, tmp_path_factory.mktemp("profiles"))
+    _second_batches(spark, cfg)
+    second = bp.build(spark, cfg).to_json()
+    return cfg, state1, second
+
+
+def _first_world(spark, root: Path):
+    """Batches b1-b3 and the first (full) build; returns the config and what it built."""
     (root / "conf").mkdir()
     (root / "schemas").mkdir()
     for name, text in SCHEMAS.items():
@@ -196,6 +203,11 @@ def world(spark, tmp_path_factory):
         "errors": _identity_errors(spark, cfg),
         "ts_version": first["policies"]["ts"]["deltaVersion"],
     }
+    return cfg, state1
+
+
+def _second_batches(spark, cfg) -> None:
+    """b4 (C3-P2 would overfill a graph) and b5 (A9+E1 merges A9's profile into A1's)."""
     _put(
         spark,
         cfg,
@@ -212,8 +224,6 @@ def world(spark, tmp_path_factory):
         T[5],
         [{"_id": "o5", "timestamp": datetime(2025, 4, 1), "acctId": "A9", "email": "E1"}],
     )
-    second = bp.build(spark, cfg).to_json()
-    return cfg, state1, second
 
 
 def test_first_build_graph_and_guardrails(spark, world) -> None:
@@ -398,3 +408,36 @@ def test_lookup_by_every_namespace(spark, world) -> None:
         match="no identity namespace 'loyalty' in the schemas; use one of: acct, crm, email, phone",
     ):
         bp.lookup(spark, cfg, "loyalty", "A1").to_json()
+
+
+@pytest.mark.parametrize("step", ["merges-written", "graph-written"])
+def test_a_build_killed_at_a_commit_is_completed_by_the_rerun(
+    spark, tmp_path, monkeypatch, step
+) -> None:
+    """Killed right after the merges or the identity-graph commit, the re-run still records the
+    merge of A9 into A1 (exactly once) and ends where an uninterrupted build ends."""
+    from lakeport.lake import hooks
+
+    class Killed(BaseException):  # like a SIGKILL: no except clause catches it
+        pass
+
+    def killed(code: int) -> None:
+        raise Killed(code)
+
+    cfg, _ = _first_world(spark, tmp_path)
+    _second_batches(spark, cfg)
+    monkeypatch.setattr(hooks, "_exit", killed)
+    monkeypatch.setenv(hooks.CRASH_ENV, step)
+    with pytest.raises(Killed):
+        bp.build(spark, cfg)
+    monkeypatch.delenv(hooks.CRASH_ENV)
+    bp.build(spark, cfg)
+    merges = spark.read.format("delta").load(Lake(cfg.lake_root).system_path("profile_merges"))
+    assert [(r.merged_profile_id, r.into_profile_id) for r in merges.collect()] == [(A9, A1)]
+    assert {r for r in _graph(spark, cfg) if r[2] == A1} == {
+        ("acct", "A1", A1, 4),
+        ("email", "E1", A1, 4),
+        ("crm", "C1", A1, 4),
+        ("acct", "A9", A1, 4),
+    }
+    assert set(_profiles(spark, cfg, "ts")) == {A1, A2, A3}

@@ -240,7 +240,7 @@ CORPUS = [
         "unknown-top-level-key",
         [(LP, "\ndatasets:", "\ndatasetz:")],
         [
-            f"{{p}}/{LP}: datasetz: unknown key; did you mean 'datasets'? (allowed keys: datasets, events, lake, profiles, sources, spark)"
+            f"{{p}}/{LP}: datasetz: unknown key; did you mean 'datasets'? (allowed keys: datasets, events, inlet, lake, profiles, sources, spark)"
         ],
     ),
     Broken(
@@ -248,7 +248,7 @@ CORPUS = [
         [(LP, "    format: csv", "    formt: csv")],
         [
             f"{{p}}/{LP}: datasets.products.formt: unknown key; did you mean 'format'? (allowed keys: "
-            "allow_links, batch_timeout_seconds, dedupe, description, diagnostics, format, last_updated, mapping, on_invalid, options, partial_ingestion, schema, schema_evolution)"
+            "allow_links, batch_timeout_seconds, dedupe, description, diagnostics, format, last_updated, mapping, on_invalid, options, partial_ingestion, schema, schema_evolution, table_properties)"
         ],
     ),
     Broken(
@@ -256,7 +256,7 @@ CORPUS = [
         [(LP, "  purchases:\n", "  purchases:\n    colour: red\n")],
         [
             f"{{p}}/{LP}: datasets.purchases.colour: unknown key; allowed keys: allow_links, batch_timeout_seconds, dedupe, description, diagnostics, "
-            "format, last_updated, mapping, on_invalid, options, partial_ingestion, schema, schema_evolution"
+            "format, last_updated, mapping, on_invalid, options, partial_ingestion, schema, schema_evolution, table_properties"
         ],
     ),
     Broken(
@@ -402,7 +402,7 @@ CORPUS = [
         "empty-config",
         [(LP, None, "")],
         [
-            f"{{p}}/{LP}: the file is empty; add its keys (datasets, events, lake, profiles, sources, spark)"
+            f"{{p}}/{LP}: the file is empty; add its keys (datasets, events, inlet, lake, profiles, sources, spark)"
         ],
     ),
     # ---- schemas ------------------------------------------------------------------------
@@ -924,7 +924,7 @@ def test_yaml_merge_keys_may_be_overridden(project: Path) -> None:
         "datasets:\n  products:\n    <<: *csv\n    format: csv\n",
     )
     assert validate_tree(project / LP) == [
-        f"{project}/{LP}: x-csv: unknown key; allowed keys: datasets, events, lake, profiles, sources, spark",
+        f"{project}/{LP}: x-csv: unknown key; allowed keys: datasets, events, inlet, lake, profiles, sources, spark",
     ]
 
 

@@ -8,6 +8,7 @@ Spark here: the facade gets a stand-in session that only answers ``conf.get``.
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from lakeport.api import Lakeport
 from lakeport.config import load_config
 from lakeport.errors import ErrorCode, UsageError
 from lakeport.lake.layout import FORCE_ENV, Lake, open_lake
+from lakeport.lake.txn import SUPPORTED_DELTA
 from tests.conftest import CONFIG
 
 
@@ -109,8 +111,18 @@ class _Conf:
         }.get(key, default)
 
 
+class _Version:
+    @staticmethod
+    def VERSION() -> str:
+        return SUPPORTED_DELTA
+
+
 class _Session:
+    """What the facade's constructor reads of a session: its conf and its Delta version."""
+
     conf = _Conf()
+    sparkContext = SimpleNamespace(_gateway=object())
+    _jvm = SimpleNamespace(io=SimpleNamespace(delta=SimpleNamespace(package=_Version)))
 
 
 def test_the_facade_refuses_before_anything_is_written(tmp_path: Path) -> None:

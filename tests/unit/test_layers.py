@@ -78,7 +78,7 @@ def test_codes_are_named_only_through_the_enum():
 
 def test_every_member_is_its_own_value_with_a_kind_meaning_and_remedy():
     for code in ErrorCode:
-        assert code.value == code.name and code.kind in ("row", "batch", "export")
+        assert code.value == code.name and code.kind in ("row", "batch", "export", "inlet")
         assert code.meaning and code.remedy
         assert ErrorCode[code.value] is code is ErrorCode(code.value)
 

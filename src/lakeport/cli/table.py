@@ -7,34 +7,10 @@ from this table alone (:mod:`lakeport.cli.parser`); there is no other way to reg
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from lakeport.cli.command import Arg, Command, arg
+from lakeport.cli.commands import batches, datasets, exports, inlet, profiles, sources, tools
 
-from lakeport.cli.commands import batches, datasets, exports, profiles, sources, tools
-from lakeport.cli.context import Context
-
-
-@dataclass(frozen=True)
-class Arg:
-    """One argument: argparse's flags and keyword arguments."""
-
-    flags: tuple[str, ...]
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-def arg(*flags: str, **options: Any) -> Arg:
-    return Arg(flags, options)
-
-
-@dataclass(frozen=True)
-class Command:
-    path: tuple[str, ...]
-    help: str
-    example: str
-    handler: Callable[[Context], int] | None = None
-    args: tuple[Arg, ...] = ()
-
+__all__ = ["COMMANDS", "Arg", "Command", "arg"]
 
 PARTIAL = (
     arg(
@@ -358,6 +334,22 @@ COMMANDS: tuple[Command, ...] = (
                 action="store_true",
                 help="ingest what is there now, in micro-batches, then stop",
             ),
+            arg(
+                "--profiles",
+                action="store_true",
+                help="update the identity graph and every policy's profiles after each micro-batch",
+            ),
+        ),
+    ),
+    Command(("inlet",), "the HTTP streaming inlet", "lakeport inlet serve --port 8080"),
+    Command(
+        ("inlet", "serve"),
+        "accept JSON records over HTTP (POST /collection/<dataset>) into landing files",
+        "lakeport inlet serve --host 0.0.0.0 --port 8080",
+        inlet.serve,
+        (
+            arg("--host", default="127.0.0.1", help="interface (0.0.0.0: every one)"),
+            arg("--port", type=int, default=8080, help="TCP port (0: a free one)"),
         ),
     ),
     Command(

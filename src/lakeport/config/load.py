@@ -20,21 +20,17 @@ import re
 import typing
 from pathlib import Path
 
+from lakeport.config.inlet import inlet_problems
 from lakeport.config.mapping_check import check_mapping
 from lakeport.config.model import Config, Dataset
 from lakeport.errors import ConfigError
 from lakeport.spec.base import suggest
 from lakeport.spec.mapping import MappingSpec
 from lakeport.spec.messages import redact
+from lakeport.spec.profiles import ProfilesSettings
 from lakeport.spec.reading import parse_file
 from lakeport.spec.schema import FieldSpec, SchemaSpec, iter_leaves
-from lakeport.spec.settings import (
-    FORMAT_OPTIONS,
-    DatasetConfig,
-    LakeportFile,
-    ProfilesSettings,
-    ReaderOptions,
-)
+from lakeport.spec.settings import FORMAT_OPTIONS, DatasetConfig, LakeportFile, ReaderOptions
 from lakeport.spec.traits import traits_schema
 
 DEFAULT_CONFIG = "conf/lakeport.yaml"
@@ -175,6 +171,7 @@ def load_config(
         datasets[name] = Dataset.of(name, ds, schema, mapping, schema_file, mapping_file)
     problems.extend(_profile_problems(cfg_path, top.profiles, datasets, set(top.datasets)))
     problems.extend(_source_problems(cfg_path, top))
+    problems.extend(inlet_problems(cfg_path, top, secrets))
     if problems:
         raise ConfigError(list(dict.fromkeys(redact(p, secrets) for p in problems)))
     root = lake_root or os.environ.get("LAKEPORT_LAKE") or top.lake.root
@@ -186,6 +183,7 @@ def load_config(
         events=top.events,
         profiles=top.profiles,
         sources=dict(top.sources),
+        inlet=top.inlet,
         secrets=secrets,
     )
 

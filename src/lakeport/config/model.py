@@ -15,16 +15,12 @@ from lakeport.errors import ConfigError
 from lakeport.expr import Expression
 from lakeport.expr import parse as parse_expression
 from lakeport.spec.base import suggest
+from lakeport.spec.inlet import InletSettings
 from lakeport.spec.mapping import MappingEntry, MappingSpec
 from lakeport.spec.messages import redact as _redact
+from lakeport.spec.profiles import ProfilesSettings
 from lakeport.spec.schema import SchemaSpec
-from lakeport.spec.settings import (
-    DatasetConfig,
-    EventSettings,
-    ProfilesSettings,
-    SourceConfig,
-    SparkSettings,
-)
+from lakeport.spec.settings import DatasetConfig, EventSettings, SourceConfig, SparkSettings
 
 
 @dataclass(frozen=True)
@@ -104,6 +100,7 @@ class Config:
     events: EventSettings = field(default_factory=EventSettings)
     profiles: ProfilesSettings = field(default_factory=ProfilesSettings)
     sources: dict[str, SourceConfig] = field(default_factory=dict)
+    inlet: InletSettings = field(default_factory=InletSettings)
     # each value that came from the environment through ${NAME} in the YAML -> "${NAME}"
     secrets: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 

@@ -367,6 +367,30 @@ class ErrorCode(str, Enum):
         "Java, the Delta jars or Spark are not ready (exit code 2)",
         "run lakeport setup (make setup in a checkout); see the message",
     )
+    INLET_AUTH_REQUIRED = (
+        "INLET_AUTH_REQUIRED",
+        "inlet",
+        "the inlet request has no Authorization: Bearer header, or a malformed one (HTTP 401)",
+        "send Authorization: Bearer <token> with the token of inlet.auth.token",
+    )
+    INLET_AUTH_DENIED = (
+        "INLET_AUTH_DENIED",
+        "inlet",
+        "the inlet request's bearer token is not the configured one (HTTP 403)",
+        "use the token of inlet.auth.token",
+    )
+    INLET_TOO_LARGE = (
+        "INLET_TOO_LARGE",
+        "inlet",
+        "the request body or one record is over inlet.max_body_bytes / max_record_bytes (HTTP 413)",
+        "send fewer records per request, or raise the limits; nothing was landed",
+    )
+    INLET_UNAVAILABLE = (
+        "INLET_UNAVAILABLE",
+        "inlet",
+        "the inlet could not land the records durably, or could not validate them (HTTP 503)",
+        "retry later (nothing was acknowledged); the inlet's stderr says why",
+    )
 
 
 ROW_CODES = tuple(c for c in ErrorCode if c.kind == "row")

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 
 from lakeport.errors import BatchBusyError, NotFoundError
 from lakeport.lake.clock import iso, utc_now
-from lakeport.lake.delta import append_rows, is_conflict, read_table, retry
+from lakeport.lake.delta import append_rows, is_conflict, read_table
 from lakeport.lake.layout import Lake
 from lakeport.lake.records import BatchRecord
-from lakeport.lake.tables import BATCHES_DDL, struct_schema
+from lakeport.lake.tables import BATCHES_DDL, SYSTEM_TABLE_DEFAULTS, struct_schema
+from lakeport.lake.txn import Txn
 from lakeport.spec.names import check_batch_id
 
 if TYPE_CHECKING:
@@ -44,7 +45,9 @@ def record_batches(
     rows = [s.to_row() for s in stamped]
     df = spark.createDataFrame([tuple(row.get(n) for n in schema.names) for row in rows], schema)
     # merge_schema: a catalog written by an older lakeport gains the newer columns
-    append_rows(df, lake.system_path("batches"), merge_schema=True)
+    append_rows(
+        df, lake.system_path("batches"), merge_schema=True, properties=SYSTEM_TABLE_DEFAULTS
+    )
     return stamped
 
 
@@ -53,10 +56,10 @@ def claim_batch(
 ) -> BatchRecord:
     """Record ``record`` (status ``processing``) as this process's claim on its batch id.
 
-    One batch id is one claim: the ``processing`` row is appended with Delta's idempotent-write
-    options (``txnAppId`` = the batch id, ``txnVersion`` = its attempt number), so of two runs
-    that claim the same attempt at once Delta commits one row; the other sees its row missing
-    (or a conflict) and gets BatchBusyError. A batch left ``processing`` by a process that is
+    One batch id is one claim: the ``processing`` row is committed with Delta's idempotency
+    marker (``txnAppId`` = the batch id, ``txnVersion`` = its attempt number), so of two runs
+    that claim the same attempt at once Delta commits one row; the other conflicts on the marker
+    and gets BatchBusyError. A batch left ``processing`` by a process that is
     gone (same host, pid dead; or older than ``timeout_seconds`` on another host) is taken over.
 
     Raises:
@@ -65,39 +68,43 @@ def claim_batch(
     from pyspark.sql import functions as F
 
     path = lake.system_path("batches")
-    rows = read_table(spark, path, BATCHES_DDL).where(F.col("batch_id") == record.batch_id)
-    latest = rows.orderBy(F.col("seq").desc()).first()
-    if latest is not None and latest["status"] == "processing":
-        _refuse_if_alive(BatchRecord.from_row(latest.asDict(recursive=True)), timeout_seconds)
-    attempt = rows.where(F.col("status") == "processing").count() + 1
-    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-    claimed = record.evolve(
-        status="processing", owner=owner, seq=time.time_ns(), updated_at=utc_now()
-    )
-    schema = struct_schema(BATCHES_DDL)
-    row = claimed.to_row()
-    df = spark.createDataFrame([tuple(row.get(n) for n in schema.names)], schema)
-    writer = (
-        df.write.format("delta")
-        .mode("append")
-        .option("mergeSchema", "true")
-        .option("txnAppId", f"lakeport-batch-{record.batch_id}")
-        .option("txnVersion", attempt)
-    )
-    try:
-        retry(lambda: writer.save(path))
-    except Exception as exc:  # the other claim committed first (ConcurrentTransaction)
-        if not is_conflict(exc):
-            raise
-    now = find_batch(spark, lake, record.batch_id)
-    if now is None or now.owner != owner:
-        holder = now or claimed
-        raise BatchBusyError(
-            f"batch {record.batch_id} is being processed by another process "
-            f"({_owner_text(holder.owner)}); nothing was written. Wait for it "
-            f"('lakeport batch status {record.batch_id}')"
+    app = f"lakeport-batch-{record.batch_id}"
+    for _ in range(5):
+        rows = read_table(spark, path, BATCHES_DDL).where(F.col("batch_id") == record.batch_id)
+        state = rows.agg(
+            F.max_by(F.struct(*rows.columns), F.col("seq")).alias("latest"),
+            F.count(F.when(F.col("status") == "processing", F.lit(1))).alias("attempts"),
+        ).first()
+        latest = state["latest"] if state is not None else None
+        if latest is not None and latest["status"] == "processing":
+            _refuse_if_alive(BatchRecord.from_row(latest.asDict(recursive=True)), timeout_seconds)
+        attempt = int(state["attempts"] if state is not None else 0) + 1
+        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        claimed = record.evolve(
+            status="processing", owner=owner, seq=time.time_ns(), updated_at=utc_now()
         )
-    return now
+        schema = struct_schema(BATCHES_DDL)
+        row = claimed.to_row()
+        df = spark.createDataFrame([tuple(row.get(n) for n in schema.names)], schema)
+        # one commit that records the claim with Delta's idempotency marker of this attempt: of
+        # two runs that claim the same attempt at once, the second conflicts on the marker
+        txn = Txn(spark, path)
+        if txn.txn_version(app) < attempt:
+            txn.write(df, merge_schema=True, app=(app, attempt), properties=SYSTEM_TABLE_DEFAULTS)
+            try:
+                txn.commit({"app": app, "owner": owner})
+                return claimed
+            except Exception as exc:
+                txn.discard()
+                if not is_conflict(exc):
+                    raise
+        time.sleep(0.2)  # another claim, or another batch creating the catalog, came first
+    current = find_batch(spark, lake, record.batch_id)
+    raise BatchBusyError(
+        f"batch {record.batch_id} is being processed by another process "
+        f"({_owner_text(current.owner if current else None)}); nothing was written. Wait for it "
+        f"('lakeport batch status {record.batch_id}')"
+    )
 
 
 def _owner_text(owner: str | None) -> str:

@@ -40,3 +40,10 @@ def iso(value: datetime | None) -> str | None:
 def stamp(value: datetime, fmt: str = "%Y%m%dT%H%M%SZ") -> str:
     """A compact UTC stamp for ids, e.g. ``20261123T120501Z``."""
     return from_spark(value).strftime(fmt)
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    """The aware UTC datetime of an :func:`iso` string (None stays None)."""
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)

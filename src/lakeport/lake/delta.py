@@ -171,11 +171,20 @@ def replace_where(df: DataFrame, path: str, predicate: str) -> None:
     retry(lambda: writer.save(path))
 
 
-def append_rows(df: DataFrame, path: str, *, merge_schema: bool = False) -> None:
-    """Blind append; concurrent blind appends never conflict in Delta."""
+def append_rows(
+    df: DataFrame,
+    path: str,
+    *,
+    merge_schema: bool = False,
+    properties: dict[str, str] | None = None,
+) -> None:
+    """Blind append; concurrent blind appends never conflict in Delta. ``properties`` are the
+    Delta table properties the table gets if this append creates it."""
     writer = df.write.format("delta").mode("append")
     if merge_schema:
         writer = writer.option("mergeSchema", "true")
+    for key, value in (properties or {}).items():
+        writer = writer.option(key, value)
     retry(lambda: writer.save(path))
 
 
@@ -183,8 +192,8 @@ def append_records(spark: SparkSession, path: str, ddl: str, rows: list[dict[str
     """Append small driver-side records (catalog rows, events) to a system table, one commit."""
     if not rows:
         return
-    from lakeport.lake.tables import struct_schema
+    from lakeport.lake.tables import SYSTEM_TABLE_DEFAULTS, struct_schema
 
     schema = struct_schema(ddl)
     df = spark.createDataFrame([tuple(r.get(n) for n in schema.names) for r in rows], schema)
-    append_rows(df, path)
+    append_rows(df, path, properties=SYSTEM_TABLE_DEFAULTS)

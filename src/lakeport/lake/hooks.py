@@ -7,7 +7,8 @@ marks its commit points with :func:`checkpoint`; without the variables a checkpo
 
 Steps: ``batch-processing``, ``batch-committed``, ``batch-errors``, ``batch-recorded``
 (a batch); ``locked``, ``claimed``, ``ingested``, ``marked`` (``sources run``);
-``stream-claimed-e<N>``, ``stream-ingested-e<N>``, ``stream-marked-e<N>`` (epoch N of a stream);
+``stream-claimed-e<N>``, ``stream-ingested-e<N>``, ``stream-marked-e<N>``,
+``stream-profiles-e<N>`` (epoch N of a stream);
 ``after_data``, ``after_manifest``, ``after_publish`` (an export); ``merges-written``,
 ``graph-written`` (a profile build).
 

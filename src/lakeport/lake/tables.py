@@ -33,6 +33,11 @@ EVENTS_DDL = (
     "failed_count long, error_summary map<string,long>, emitted_at timestamp"
 )
 
+# Delta table properties of the tables lakeport creates (README "Performance"; measured in
+# bench/RESULTS.md). A dataset's ``table_properties`` in lakeport.yaml override these.
+DATASET_TABLE_DEFAULTS: dict[str, str] = {}
+SYSTEM_TABLE_DEFAULTS: dict[str, str] = {}
+
 
 def struct_schema(ddl: str) -> T.StructType:
     """The StructType of a DDL string."""

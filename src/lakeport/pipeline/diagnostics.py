@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from lakeport.lake.delta import append_rows, read_table, write_batch_rows
 from lakeport.lake.layout import Lake
-from lakeport.lake.tables import ERRORS_DDL
+from lakeport.lake.tables import ERRORS_DDL, SYSTEM_TABLE_DEFAULTS
+from lakeport.pipeline.observe import is_flagged
 from lakeport.spec.names import check_batch_id
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ SEVERITIES = ("error", "warning", "identity")
 def write_errors(
     lake: Lake,
     lines: DataFrame,
+    keys: DataFrame,
     dataset: str,
     batch_id: str,
     recorded_at: datetime,
@@ -32,14 +34,18 @@ def write_errors(
 ) -> None:
     """Failed records (and warnings of landed ones) to ``system/errors``, with line numbers.
 
-    A line number is the lines of the file's earlier splits plus the line's place in its own split;
-    the per-split counts come from the same frame (one small aggregation). ``lines`` still holds
-    the blank and header lines so that they are counted.
+    ``lines`` is the batch's validated frame built again (it still holds the blank and header
+    lines, so that they are counted) and ``keys`` the positions of the flagged records that the
+    batch's pass observed: only those lines are parsed, mapped and validated again. A line number
+    is the lines of the file's earlier splits plus the line's place in its own split; the
+    per-split counts come from the text alone (one small aggregation).
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    flagged = lines.where(~F.col("_skip") & (F.col("_failed") | (F.size("_warnings") > 0)))
+    hit = (F.xxhash64(lines["_source_file"]) == keys["_fk"]) & (lines["_row"] == keys["_rk"])
+    flagged = lines.join(F.broadcast(keys), hit, "left_semi").where(is_flagged())
+    failed = F.size("_errors") > 0
     line_based = lines.where(F.col("_block").isNotNull())
     blocks = line_based.groupBy("_source_file", "_block").agg(
         F.count(F.lit(1)).alias("_n"), F.min("_row").alias("_first")
@@ -58,8 +64,8 @@ def write_errors(
     out = positioned.select(
         F.lit(batch_id).alias("batch_id"),
         F.lit(dataset).alias("dataset"),
-        F.when(F.col("_failed"), F.lit("error")).otherwise(F.lit("warning")).alias("severity"),
-        F.when(F.col("_failed"), F.col("_errors")).otherwise(F.col("_warnings")).alias("errors"),
+        F.when(failed, F.lit("error")).otherwise(F.lit("warning")).alias("severity"),
+        F.when(failed, F.col("_errors")).otherwise(F.col("_warnings")).alias("errors"),
         F.col("_raw").alias("raw"),
         F.col("_source_file").alias("source_file"),
         line.cast("long").alias("line"),
@@ -68,7 +74,7 @@ def write_errors(
     if replace:
         write_batch_rows(out, lake.system_path("errors"), [batch_id], id_column="batch_id")
     else:
-        append_rows(out, lake.system_path("errors"))
+        append_rows(out, lake.system_path("errors"), properties=SYSTEM_TABLE_DEFAULTS)
 
 
 def batch_errors(

@@ -152,6 +152,8 @@ def complete(spark: SparkSession, cfg: Config, batch_id: str) -> BatchRecord:
         # a run killed between the success row and its event: the retry emits the event
         emit(spark, lake, missing(spark, lake, [Event.for_batch(record)]), cfg.events.webhook)
         return record
+    if record.status == "replaced":  # a later batch replayed it: its rows are gone on purpose
+        return record
     if record.status == "aborted":
         raise BatchStateError(
             f"batch {batch_id} was aborted; it cannot be completed. Create a new batch."

@@ -22,8 +22,14 @@ from lakeport.config.plan import MappingPlan
 from lakeport.errors import ErrorCode
 from lakeport.readers.base import Resolver
 from lakeport.spec.schema import PRIMITIVE_TYPES, FieldSpec, SchemaSpec, mappable_targets
-from lakeport.transforms.convert import blank_to_null
-from lakeport.transforms.fields import Parsing, convert_field
+from lakeport.transforms.convert import blank_to_null, source_text
+from lakeport.transforms.fields import (
+    Parsing,
+    convert_field,
+    failure_message,
+    note_message,
+    primitive_parts,
+)
 from lakeport.transforms.rules import rule_failures
 from lakeport.transforms.types import field_type
 
@@ -40,18 +46,23 @@ def _error(code: str, path: str, message: Any) -> Column:
 
 @dataclass(frozen=True)
 class MappedColumns:
-    """The compiled mapping, in two projections.
+    """The compiled mapping, as projections applied in order.
 
-    ``stage1`` (added to the source frame's columns) converts every mapped field once
-    (``__v<i>``), with one boolean per failure kind (``__f<i>_<k>``). ``stage2`` reads those
-    columns: it nulls failed fields, builds the nested target columns and the ``_errors`` /
-    ``_warnings`` arrays (messages quote the source value, for failed rows only). Two projections keep every conversion a single expression that later
-    expressions reference, instead of an inlined copy per use (Spark keeps the projections apart
-    because the converted values are referenced several times).
+    Each of ``steps`` adds columns to the frame before it; ``output`` selects the result. Every
+    costly expression is one column of one step, so later steps read it instead of evaluating a
+    copy (Spark keeps the projections apart because each column is read several times):
+
+    1. ``__t<i>``: the source value's trimmed text (lower-cased for booleans), once per row;
+    2. ``__r<i>``: the one parse or cast of that text (a regex at most);
+    3. ``__v<i>``: the final value (range checks), for conversions that have that step;
+    4. ``__f<i>_<k>`` one boolean per failure kind, ``__n<i>_<k>`` per warning, from ``__v<i>``;
+    5. ``__e<j>``: rule violations and missing required values of the nulled values;
+    6. ``output``: the nested target columns, and ``_errors`` / ``_warnings`` built only for the
+       rows that have one (``concat`` of one-element arrays, all codegen: no ``filter`` lambda).
     """
 
-    stage1: list[Column]
-    stage2: list[Column]
+    steps: list[list[Column]]
+    output: list[Column]
 
 
 def compile_mapping(
@@ -76,26 +87,33 @@ def compile_mapping(
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
-    stage1: list[Column] = []
+    texts: list[Column] = []
+    raws: list[Column] = []
+    finished: list[Column] = []
+    flags: list[Column] = []
+    checks: list[Column] = []
     values: dict[str, Column] = {}
-    errors: list[Column] = []
-    warnings: list[Column] = []
+    errors: list[tuple[Column, Column]] = []  # (flag column, error struct)
+    warnings: list[tuple[Column, Column]] = []
     primary = {p for p, ident in schema.identities() if ident.primary}
     implicit = {"_id", "timestamp"} if schema.class_ == "event" else set()
 
+    def check(flag: Column, struct: Column) -> None:
+        checks.append(F.coalesce(flag, F.lit(False)).alias(f"__e{len(checks)}"))
+        errors.append((F.col(f"__e{len(checks) - 1}"), struct))
+
     for i, (path, spec) in enumerate(mappable_targets(schema).items()):
         required = spec.required or path in primary or path in implicit
+        missing = _error(
+            ErrorCode.REQUIRED_MISSING.value,
+            path,
+            F.lit(f"required field {path} is missing or empty"),
+        )
         entry = plan.entries.get(path)
         if entry is None:
             values[path] = F.lit(None).cast(field_type(spec))
             if required:
-                errors.append(
-                    _error(
-                        ErrorCode.REQUIRED_MISSING.value,
-                        path,
-                        F.lit(f"required field {path} is missing or empty"),
-                    )
-                )
+                errors.append((F.lit(True), missing))
             continue
         if entry.source is not None:
             src, src_type = resolve(entry.source)
@@ -107,62 +125,77 @@ def compile_mapping(
             src_type = type_of(src)
             if isinstance(src_type, T.StringType):  # empty text is null, computed or not
                 src = blank_to_null(src)
-        deferred: dict[int, Callable[[Column], Column]] = {}
-        notes: list[tuple[Column, str, Column]] = []
         how = Parsing(entry.formats, entry.timezone, entry.unit)
-        value, fails = convert_field(
-            src, src_type, spec, path, how, zone, deferred=deferred, notes=notes
-        )
-        stage1.append(value.alias(f"__v{i}"))
+        fails: list[tuple[Column, str, Column]] = []
+        notes: list[tuple[Column, str, Column]] = []
+        if spec.type in PRIMITIVE_TYPES:
+            text = source_text(src, src_type, spec.type)
+            if text is not None:
+                texts.append(text.alias(f"__t{i}"))
+            parts = primitive_parts(
+                src, src_type, spec, how, zone, F.col(f"__t{i}") if text is not None else None
+            )
+            head = parts[0]
+            raws.append((head.raw if head.raw is not None else head.value).alias(f"__r{i}"))
+            v = F.col(f"__r{i}")
+            if head.finish is not None:
+                finished.append(head.finish(v).alias(f"__v{i}"))
+                v = F.col(f"__v{i}")
+            for p in parts:
+                flag = p.invalid_from(v) if p.invalid_from is not None else p.invalid
+                fails.append((flag, p.code, failure_message(src, spec.type, p.code)))
+                made = p.notes_from(v) if p.notes_from is not None else p.notes
+                notes.extend((n.flag, n.code, note_message(src, n.message)) for n in made)
+        else:  # arrays and maps: items convert inside transform(), as single expressions
+            value, fails = convert_field(src, src_type, spec, path, how, zone)
+            raws.append(value.alias(f"__r{i}"))
+            v = F.col(f"__r{i}")
         fails_row = required or (spec.on_invalid or on_invalid) == "fail"
         any_fail = F.lit(False)
         for k, (flag, code, message) in enumerate(fails):
-            if k in deferred:
-                # computed from the materialised value in stage 2, not by converting again
-                failed = F.coalesce(deferred[k](F.col(f"__v{i}")), F.lit(False))
-            else:
-                stage1.append(F.coalesce(flag, F.lit(False)).alias(f"__f{i}_{k}"))
-                failed = F.col(f"__f{i}_{k}")
+            flags.append(F.coalesce(flag, F.lit(False)).alias(f"__f{i}_{k}"))
+            failed = F.col(f"__f{i}_{k}")
             any_fail = any_fail | failed
             # the message reads the source again, but only for the rows that failed
             fatal = fails_row or code == ErrorCode.CONVERSION_OUT_OF_RANGE.value
-            (errors if fatal else warnings).append(F.when(failed, _error(code, path, message)))
+            (errors if fatal else warnings).append((failed, _error(code, path, message)))
         for k, (flag, code, message) in enumerate(notes):  # the value lands: warnings only
-            stage1.append(F.coalesce(flag, F.lit(False)).alias(f"__n{i}_{k}"))
-            warnings.append(F.when(F.col(f"__n{i}_{k}"), _error(code, path, message)))
+            flags.append(F.coalesce(flag, F.lit(False)).alias(f"__n{i}_{k}"))
+            warnings.append((F.col(f"__n{i}_{k}"), _error(code, path, message)))
         # a failed optional field is nulled (and warned about); a failed required one fails the row
-        nulled = F.when(~any_fail, F.col(f"__v{i}")) if fails else F.col(f"__v{i}")
+        nulled = F.when(~any_fail, v) if fails else v
         if required:
-            errors.append(
-                F.when(
-                    nulled.isNull() & ~any_fail,
-                    _error(
-                        ErrorCode.REQUIRED_MISSING.value,
-                        path,
-                        F.lit(f"required field {path} is missing or empty"),
-                    ),
-                )
-            )
+            check(nulled.isNull() & ~any_fail, missing)
         if spec.type in PRIMITIVE_TYPES:
             for flag, code, message in rule_failures(nulled, spec, path, required):
-                errors.append(F.when(F.coalesce(flag, F.lit(False)), _error(code, path, message)))
+                check(flag, _error(code, path, message))
         values[path] = nulled
+
+    output = [
+        *_nest(schema.fields, values, ""),
+        _collect(errors).alias("_errors"),
+        _collect(warnings).alias("_warnings"),
+    ]
+    steps = [s for s in (texts, raws, finished, flags, checks) if s]
+    return MappedColumns(steps, output)
+
+
+def _collect(items: list[tuple[Column, Column]]) -> Column:
+    """The structs whose flag is true, as an array; built only when one is."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
 
     error_type = T.ArrayType(
         T.StructType([T.StructField(n, T.StringType()) for n in ("code", "field", "message")])
     )
-    err = (
-        F.filter(F.array(*errors), lambda e: e.isNotNull())
-        if errors
-        else F.array().cast(error_type)
-    )
-    warn = (
-        F.filter(F.array(*warnings), lambda e: e.isNotNull())
-        if warnings
-        else F.array().cast(error_type)
-    )
-    stage2 = [*_nest(schema.fields, values, ""), err.alias("_errors"), warn.alias("_warnings")]
-    return MappedColumns(stage1, stage2)
+    empty = F.array().cast(error_type)
+    if not items:
+        return empty
+    anything = F.lit(False)
+    for flag, _ in items:
+        anything = anything | flag
+    parts = [F.when(flag, F.array(struct)).otherwise(empty) for flag, struct in items]
+    return F.when(anything, F.concat(*parts) if len(parts) > 1 else parts[0]).otherwise(empty)
 
 
 def _nest(fields: dict[str, FieldSpec], values: dict[str, Column], prefix: str) -> list[Column]:
@@ -208,5 +241,7 @@ def apply_mapping(
         zone,
         on_invalid,
     )
-    converted = df.select("*", *compiled.stage1)
-    return converted.select(*compiled.stage2, *(keep or []))
+    frame = df
+    for step in compiled.steps:
+        frame = frame.select("*", *step)
+    return frame.select(*compiled.output, *(keep or []))

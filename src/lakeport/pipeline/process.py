@@ -1,9 +1,16 @@
 """Processing one batch: read -> map -> validate -> split -> threshold -> commit -> record.
 
-The validated frame is persisted once; one aggregation counts records and errors, then failed
-rows go to ``system/errors`` and good rows to the dataset from the cache. A batch over its error
-threshold commits nothing: the dataset is unchanged. Every outcome is one catalog row and one
-ingestion event.
+One pass over the input: the validated frame is observed (records, failed, warned, codes, the
+positions of flagged records) while its good rows are written as data files of a Delta
+transaction (:mod:`lakeport.pipeline.commit`). Then the flagged records alone are read again for
+``system/errors``, the threshold is checked, and the transaction is committed, or discarded: a
+batch over its threshold commits nothing and its dataset is unchanged. Every outcome is one
+catalog row and one ingestion event, written at the same time.
+
+Commit points (:func:`lakeport.lake.hooks.checkpoint`), in order: ``batch-processing`` (the
+claim), ``batch-staged`` (files written, nothing visible), ``batch-errors``, ``batch-committed``,
+``batch-row-pending`` / ``batch-event-pending`` (inside the concurrent catalog and event writes),
+``batch-recorded``. A run killed at any of them is completed by the same command run again.
 
 Example:
     >>> record = process(spark, cfg, get_batch(spark, lake, "b1"))  # doctest: +SKIP
@@ -15,20 +22,25 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from lakeport.errors import BatchError, ErrorCode, LakeportError
 from lakeport.lake import fs
 from lakeport.lake.catalog import claim_batch, find_batch, record_batches
-from lakeport.lake.clock import utc_now
-from lakeport.lake.delta import java_classes
-from lakeport.lake.events import Event, emit
+from lakeport.lake.clock import iso, parse_iso, utc_now
+from lakeport.lake.delta import is_conflict, java_classes
+from lakeport.lake.events import Event, deliver, missing
+from lakeport.lake.events import write as write_events
 from lakeport.lake.hooks import checkpoint
 from lakeport.lake.layout import Lake
 from lakeport.lake.records import BatchRecord
-from lakeport.pipeline.commit import commit_rows
+from lakeport.lake.txn import committed_metadata
+from lakeport.pipeline.commit import Committed, Staged, stage
 from lakeport.pipeline.diagnostics import write_errors
 from lakeport.pipeline.frame import validated_frame
+from lakeport.pipeline.observe import Counts, is_failed, observed
+from lakeport.readers import get_reader
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -83,12 +95,15 @@ def effective_settings(
     return options, partial, diagnostics
 
 
-def finish(spark: SparkSession, cfg: Config, record: BatchRecord) -> BatchRecord:
-    """Record a batch's final state, then emit its event.
+def finish(
+    spark: SparkSession, cfg: Config, record: BatchRecord, *, recovered: bool = False
+) -> BatchRecord:
+    """Record a batch's final state and its event, in two concurrent commits; then deliver it.
 
     A successful replay also moves the batches it replaced to ``replaced`` (``replaced_by`` names
     it), in the same catalog commit: their rows are gone from the dataset, so they no longer count
-    as landed anywhere (``batch list``, the report).
+    as landed anywhere (``batch list``, the report). A ``recovered`` batch (an earlier run
+    committed it and died) gets its event only if that run did not write it.
     """
     lake = Lake(cfg.lake_root)
     replaced = []
@@ -97,9 +112,25 @@ def finish(spark: SparkSession, cfg: Config, record: BatchRecord) -> BatchRecord
             old = find_batch(spark, lake, old_id)
             if old is not None and old.batch_id != record.batch_id and old.status != "replaced":
                 replaced.append(old.evolve(status="replaced", replaced_by=record.batch_id))
-    stamped = record_batches(spark, lake, [record, *replaced])[0]
+    event = Event.for_batch(record)
+
+    def row() -> BatchRecord:
+        checkpoint("batch-row-pending")
+        return record_batches(spark, lake, [record, *replaced])[0]
+
+    def emitted() -> list[Event]:
+        checkpoint("batch-event-pending")
+        events = missing(spark, lake, [event]) if recovered else [event]
+        if events:
+            write_events(spark, lake, events)
+        return events
+
+    # two small commits on two tables: their fixed driver work overlaps
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="lakeport-finish") as pool:
+        stamped_f, events_f = pool.submit(row), pool.submit(emitted)
+        stamped, events = stamped_f.result(), events_f.result()
     checkpoint("batch-recorded")
-    emit(spark, lake, [Event.for_batch(stamped)], cfg.events.webhook)
+    deliver(events, cfg.events.webhook)
     return stamped
 
 
@@ -122,21 +153,76 @@ def fail(
     return finish(spark, cfg, failed)
 
 
+def _spark_failure(batch_id: str, exc: BaseException) -> BatchError:
+    """Spark failed under the batch (a file truncated past its first megabyte, a disk full, a
+    lost executor): the batch fails with the JVM's reason, nothing is half-written."""
+    reason = fs.jvm_message(exc)
+    unreadable = any(name in _UNREADABLE for name in java_classes(exc))
+    return BatchError(
+        f"batch {batch_id} failed while Spark read or wrote it: {reason}"
+        + (
+            "; a file is truncated or corrupt, re-export it"
+            if unreadable
+            else "; the Spark log on stderr has details"
+        ),
+        code=ErrorCode.BATCH_FILE_UNREADABLE if unreadable else ErrorCode.BATCH_SPARK_FAILURE,
+        batch_id=batch_id,
+    )
+
+
+def _counted(record: BatchRecord, counts: Counts) -> BatchRecord:
+    return record.evolve(
+        input_record_count=counts.inputs,
+        failed_record_count=counts.failed,
+        warning_record_count=counts.warned,
+        error_summary=counts.summary,
+    )
+
+
+def _recover(
+    spark: SparkSession, cfg: Config, record: BatchRecord, meta: dict[str, Any]
+) -> BatchRecord:
+    """An earlier attempt committed the batch and died before recording it: record it now, with
+    the metrics and start time that attempt stored in its commit (its event id, too)."""
+    log.info(
+        "batch %s: committed by an earlier run (version %s); recording it",
+        record.batch_id,
+        meta.get("version"),
+    )
+    accepted = int(meta["inputs"]) - int(meta["failed"])
+    written = meta.get("written")
+    done = record.evolve(
+        started_at=parse_iso(meta["startedAt"]) or record.started_at,
+        input_record_count=int(meta["inputs"]),
+        failed_record_count=int(meta["failed"]),
+        warning_record_count=int(meta["warned"]),
+        error_summary={k: int(v) for k, v in (meta.get("summary") or {}).items()},
+        mapping_report=meta.get("mappingReport"),
+        output_record_count=accepted,
+        duplicate_record_count=accepted - int(written) if written is not None else None,
+        status="success",
+        completed_at=utc_now(),
+        delta_version=meta.get("version"),
+        error_code=None,
+        error_message=None,
+    )
+    return finish(spark, cfg, done, recovered=True)
+
+
 def process(spark: SparkSession, cfg: Config, record: BatchRecord) -> BatchRecord:
     """Process a batch's files; returns its final record.
 
     Raises:
         BatchError: the batch failed (recorded as failed, with an event; the dataset is unchanged).
     """
-    from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
     lake = Lake(cfg.lake_root)
     ds = cfg.dataset(record.dataset)
     batch_id = record.batch_id
     options, partial, diagnostics = effective_settings(ds, record)
-    # An earlier attempt of this batch may have written rows before it died: then every write
-    # replaces this batch id. A first attempt can append, which is cheaper.
+    # a retry of a batch that was processing or failed: its error rows are replaced, and its
+    # dataset may hold the commit of an attempt that died before recording it
     retry = record.status in ("processing", "failed")
     record = claim_batch(
         spark,
@@ -155,106 +241,107 @@ def process(spark: SparkSession, cfg: Config, record: BatchRecord) -> BatchRecor
         )
         fail(spark, cfg, record, err)
         raise err from exc
-    sizes: dict[str, Any] = {
-        "input_file_count": len(files),
-        "input_byte_size": sum(f.size for f in files),
-    }
+    record = record.evolve(input_file_count=len(files), input_byte_size=sum(f.size for f in files))
+    app = f"lakeport-batch-{batch_id}"
+    if retry and not get_reader(ds.config.format).state_table:
+        prior = committed_metadata(spark, lake.dataset_path(ds.name), app)
+        if prior is not None:
+            return _recover(spark, cfg, record, prior)
     try:
         frame, report = validated_frame(spark, ds, files, options, batch_id)
     except BatchError as exc:
-        fail(spark, cfg, record, exc, **sizes)
+        fail(spark, cfg, record, exc)
         raise
-    record = record.evolve(mapping_report=json.dumps(report), **sizes)
-
-    lines = frame.withColumn("_failed", F.size("_errors") > 0).persist(StorageLevel.MEMORY_AND_DISK)
-    frame = lines.where(~F.col("_skip"))
+    record = record.evolve(mapping_report=json.dumps(report))
+    ingested_at = utc_now()
+    staged: Staged | None = None
     try:
-        counts = frame.agg(
-            F.count(F.lit(1)).alias("n"),
-            F.sum(F.col("_failed").cast("long")).alias("failed"),
-            F.sum((~F.col("_failed") & (F.size("_warnings") > 0)).cast("long")).alias("warned"),
-        ).first()
-        assert counts is not None
-        inputs, failed, warned = (
-            int(counts["n"]),
-            int(counts["failed"] or 0),
-            int(counts["warned"] or 0),
-        )
-        summary: dict[str, int] = {}
-        if failed or warned:
-            codes = (
-                frame.where("_failed")
-                .select(F.explode("_errors.code").alias("code"))
-                .groupBy("code")
-                .count()
-                .collect()
-            )
-            summary = {r["code"]: int(r["count"]) for r in codes}
-        record = record.evolve(
-            input_record_count=inputs,
-            failed_record_count=failed,
-            warning_record_count=warned,
-            error_summary=summary,
-        )
-        if inputs == 0:
-            empty = BatchError(
-                "the files hold no records; check the format and the files",
-                code=ErrorCode.BATCH_NO_RECORDS,
-                batch_id=batch_id,
-            )
-            fail(spark, cfg, record, empty, output_record_count=0)
-            raise empty
-        ingested_at = utc_now()
-        if diagnostics and (failed or warned):
-            write_errors(lake, lines, ds.name, batch_id, ingested_at, replace=retry)
-            checkpoint("batch-errors")
-        reason = threshold_exceeded(partial, inputs, failed)
-        if reason:
-            over = BatchError(
-                f"batch {batch_id} failed: {reason}",
-                code=(
-                    ErrorCode.BATCH_THRESHOLD_EXCEEDED
-                    if partial.enabled
-                    else ErrorCode.BATCH_ROW_ERRORS
-                ),
-                batch_id=batch_id,
-            )
-            fail(spark, cfg, record, over, output_record_count=0)
-            raise over
-        good = frame.where(~F.col("_failed"))
-        try:
-            committed = commit_rows(
-                spark, lake, ds, good, batch_id, list(record.replace), ingested_at, retry=retry
-            )
-        except (
-            BatchError
-        ) as refused:  # e.g. BATCH_SCHEMA_MISMATCH: record it, never leave it processing
-            fail(spark, cfg, record, refused, output_record_count=0)
-            raise
+        for attempt in range(3):
+            watched, metrics = observed(frame, keys=diagnostics)
+            try:
+                staged = stage(
+                    spark,
+                    lake,
+                    ds,
+                    watched.where(~F.col("_skip") & ~is_failed()),
+                    batch_id,
+                    list(record.replace),
+                    ingested_at,
+                    app=(app, int(record.seq or 0)),
+                )
+            except BatchError as refused:  # e.g. BATCH_SCHEMA_MISMATCH: never left processing
+                fail(spark, cfg, record, refused, output_record_count=0)
+                raise
+            counts = metrics.counts()
+            record = _counted(record, counts)
+            checkpoint("batch-staged")
+            if counts.inputs == 0:
+                staged.discard()
+                empty = BatchError(
+                    "the files hold no records; check the format and the files",
+                    code=ErrorCode.BATCH_NO_RECORDS,
+                    batch_id=batch_id,
+                )
+                fail(spark, cfg, record, empty, output_record_count=0)
+                raise empty
+            keys = metrics.keys(spark)
+            if keys is not None and (counts.failed or counts.warned):
+                # the same plan run again finds the same positions; only flagged lines are parsed
+                write_errors(
+                    lake, frame, keys, ds.name, batch_id, ingested_at, replace=retry or attempt > 0
+                )
+                checkpoint("batch-errors")
+            reason = threshold_exceeded(partial, counts.inputs, counts.failed)
+            if reason:
+                staged.discard()
+                over = BatchError(
+                    f"batch {batch_id} failed: {reason}",
+                    code=(
+                        ErrorCode.BATCH_THRESHOLD_EXCEEDED
+                        if partial.enabled
+                        else ErrorCode.BATCH_ROW_ERRORS
+                    ),
+                    batch_id=batch_id,
+                )
+                fail(spark, cfg, record, over, output_record_count=0)
+                raise over
+            try:
+                committed = staged.commit(_commit_metadata(app, record, counts))
+                break
+            except Exception as exc:
+                staged.discard()
+                if not is_conflict(exc) or attempt == 2:
+                    raise
+                log.info("batch %s: another writer committed first; writing it again", batch_id)
         checkpoint("batch-committed")
     except LakeportError:
         raise
     except Exception as exc:
-        # Spark failed under the batch (a file truncated past its first megabyte, a disk full,
-        # a lost executor): the batch fails with the JVM's reason, nothing is half-written.
-        reason = fs.jvm_message(exc)
-        unreadable = any(name in _UNREADABLE for name in java_classes(exc))
-        err = BatchError(
-            f"batch {batch_id} failed while Spark read or wrote it: {reason}"
-            + (
-                "; a file is truncated or corrupt, re-export it"
-                if unreadable
-                else "; the Spark log on stderr has details"
-            ),
-            code=ErrorCode.BATCH_FILE_UNREADABLE if unreadable else ErrorCode.BATCH_SPARK_FAILURE,
-            batch_id=batch_id,
-        )
+        if staged is not None:
+            staged.discard()
+        err = _spark_failure(batch_id, exc)
         fail(spark, cfg, record, err, output_record_count=0)
         raise err from exc
-    finally:
-        lines.unpersist()
-    accepted = inputs - failed
-    done = record.evolve(
+    return finish(spark, cfg, _succeeded(record, committed))
+
+
+def _commit_metadata(app: str, record: BatchRecord, counts: Counts) -> dict[str, Any]:
+    """What a re-run needs to record the batch if this run dies right after its commit."""
+    return {
+        "app": app,
+        "batch": record.batch_id,
+        "startedAt": iso(record.started_at),
+        "inputs": counts.inputs,
+        "failed": counts.failed,
+        "warned": counts.warned,
+        "summary": counts.summary,
+        "mappingReport": record.mapping_report,
+    }
+
+
+def _succeeded(record: BatchRecord, committed: Committed) -> BatchRecord:
+    accepted = (record.input_record_count or 0) - (record.failed_record_count or 0)
+    return record.evolve(
         output_record_count=accepted,
         duplicate_record_count=(
             accepted - committed.written if committed.written is not None else None
@@ -265,4 +352,3 @@ def process(spark: SparkSession, cfg: Config, record: BatchRecord) -> BatchRecor
         error_code=None,
         error_message=None,
     )
-    return finish(spark, cfg, done)

@@ -1,9 +1,14 @@
-"""The identity graph: links -> connected components -> capped graphs -> profile ids.
+"""The identity graph: links -> connected components -> guarded graphs -> profile ids.
 
 A profile's id is derived from its earliest-seen identity (ingestion time, batch, dataset,
 namespace, value), so it is stable: a growing profile keeps its id, and when two profiles merge
 the older one's id survives (the other is recorded in ``system/profile_merges``). The graph and
-the links are written by MERGE, so unchanged rows are never rewritten.
+the links are written by MERGE, so unchanged rows are never rewritten; the graph keeps a change
+feed, from which policies learn which profiles an incremental build touched.
+
+An incremental build reads only the new batches' records, the graphs their identities belong to
+(every node and link of those graphs, so the guardrails give the answer a full build gives) and
+nothing else of the old graph.
 """
 
 from __future__ import annotations
@@ -12,44 +17,74 @@ from typing import TYPE_CHECKING, Any
 
 from lakeport.errors import ProfileBuildError
 from lakeport.lake.clock import utc_now
-from lakeport.lake.delta import append_rows, delta_version, is_delta, retry, sql_string
+from lakeport.lake.delta import delta_version, is_delta
+from lakeport.lake.hooks import checkpoint
 from lakeport.lake.layout import Lake
-from lakeport.profiles.components import capped_components, connected_components
+from lakeport.profiles.components import component_labels, with_components
+from lakeport.profiles.graphio import (
+    ensure_change_feed,
+    record_merges,
+    write_errors,
+    write_graph,
+    write_links,
+)
 from lakeport.profiles.identities import (
-    drop_errors,
     earliest,
-    identity_errors,
     identity_records,
     occurrences,
     record_links,
 )
-from lakeport.profiles.state import BuildRun, present_batches, scope_of
+from lakeport.profiles.replay import CAP, capped_components
+from lakeport.profiles.rules import unique_namespaces
+from lakeport.profiles.state import BuildRun, Phases, scope_for
 from lakeport.profiles.tables import (
     GRAPH_TARGET,
     IDENTITY_GRAPH_DDL,
     LINK_ORDER,
     LINKS_DDL,
     NODE_ORDER,
-    create_table,
     graph_fingerprint,
     identity_datasets,
-    in_batches,
     node_key,
     profile_id_of,
     read_or_empty,
 )
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
     from lakeport.config.model import Config
+
+NODE_COLUMNS = ("namespace", "id", "node_key", "first_dataset", "first_batch_id", "first_seen_at")
+
+
+def _scope_graph(
+    old_graph: DataFrame, old_links: DataFrame, new_nodes: DataFrame, new_links: DataFrame
+) -> tuple[DataFrame, DataFrame, DataFrame]:
+    """``(nodes, links, old_in_scope)`` of the graphs the new records touch."""
+    from pyspark.sql import functions as F
+
+    # every endpoint of a new link is a new node occurrence, so the new nodes are the touched set
+    touched = new_nodes.select("node_key")
+    graphs = (
+        old_graph.join(F.broadcast(touched), "node_key", "left_semi").select("graph_id").distinct()
+    )
+    old_in_scope = old_graph.join(F.broadcast(graphs), "graph_id", "left_semi").localCheckpoint()
+    known = old_in_scope.select(*NODE_COLUMNS)
+    # nodes already known keep their first sighting; links already known keep theirs
+    fresh = new_nodes.join(known.select("node_key"), "node_key", "left_anti")
+    nodes = known.unionByName(fresh)
+    scoped_old_links = old_links.join(
+        F.broadcast(known.select(F.col("node_key").alias("src"))), "src", "left_semi"
+    ).select(*new_links.columns)
+    links = earliest(scoped_old_links.unionByName(new_links), ["src", "dst"], LINK_ORDER, [])
+    return nodes, links, old_in_scope
 
 
 def build_graph(
     spark: SparkSession, cfg: Config, run: BuildRun, *, force_full: bool = False
 ) -> dict[str, Any]:
     """Update ``identity_graph`` from the datasets; returns the graph part of the summary."""
-    from delta.tables import DeltaTable
     from pyspark.sql import functions as F
 
     lake = Lake(cfg.lake_root)
@@ -57,20 +92,24 @@ def build_graph(
     started = utc_now()
     fingerprint = graph_fingerprint(cfg)
     build_id = run.build_id
-    present = present_batches(spark, cfg, identity_datasets(cfg), run)
-    scope = scope_of(run.last.get(GRAPH_TARGET), present, fingerprint, force_full)
+    datasets = identity_datasets(cfg)
+    phase = Phases()
+    scope = scope_for(spark, cfg, run, GRAPH_TARGET, datasets, fingerprint, force_full)
     gpath, lpath = lake.graph_path(), lake.system_path("identity_links")
     summary: dict[str, Any] = {"mode": scope.mode, "reason": scope.reason}
     if scope.mode == "unchanged" and is_delta(spark, gpath):
+        if scope.versions != ((run.last.get(GRAPH_TARGET) or {}).get("versions") or {}):
+            run.record(GRAPH_TARGET, scope, fingerprint, started, summary)
         return summary
     full = scope.mode != "incremental"
-    records = identity_records(spark, cfg, None if full else scope.new)
+    records = identity_records(spark, cfg, None if full else scope.new, scope.versions)
     if records is None:
         raise ProfileBuildError(
             "no profile or event dataset with identities has any data yet; ingest a batch first "
             "(lakeport ingest --dataset <name> <files>)"
         )
     records = records.localCheckpoint()
+    phase.mark("scope")
     now = utc_now()
 
     new_nodes = earliest(
@@ -85,41 +124,19 @@ def build_graph(
     )
     new_links = earliest(record_links(records), ["src", "dst"], LINK_ORDER, [])
     old_graph = read_or_empty(spark, gpath, IDENTITY_GRAPH_DDL)
-    old_links = read_or_empty(spark, lpath, LINKS_DDL)
     if full:
-        nodes, links = new_nodes, new_links
-        old_in_scope = old_graph
+        nodes, links, old_in_scope = new_nodes, new_links, old_graph
     else:
-        # nodes already known keep their first sighting; links already known keep theirs
-        known = old_graph.select(
-            "namespace", "id", "node_key", "first_dataset", "first_batch_id", "first_seen_at"
-        )
-        touched = new_nodes.select("node_key").unionByName(
-            new_links.select(F.col("src").alias("node_key"))
-        )
-        touched = touched.unionByName(new_links.select(F.col("dst").alias("node_key"))).distinct()
-        graphs = old_graph.join(touched, "node_key").select("graph_id").distinct()
-        old_in_scope = old_graph.join(graphs, "graph_id", "left_semi")
-        scoped_known = known.join(old_in_scope.select("node_key"), "node_key", "left_semi")
-        fresh = new_nodes.join(known.select("node_key"), "node_key", "left_anti")
-        nodes = scoped_known.unionByName(fresh)
-        scoped_old_links = old_links.join(
-            nodes.select(F.col("node_key").alias("src")), "src", "left_semi"
-        ).select(*new_links.columns)
-        links = earliest(scoped_old_links.unionByName(new_links), ["src", "dst"], LINK_ORDER, [])
+        old_links = read_or_empty(spark, lpath, LINKS_DDL)
+        nodes, links, old_in_scope = _scope_graph(old_graph, old_links, new_nodes, new_links)
     nodes = nodes.localCheckpoint()
     links = links.localCheckpoint()
+    phase.mark("nodesAndLinks")
 
-    collisions = nodes.groupBy("node_key").count().where("count > 1").limit(1).collect()
-    if collisions:  # pragma: no cover - 64-bit hash collisions are vanishingly rare
-        raise ProfileBuildError(
-            f"two identities share the node key {collisions[0][0]}; report this as a bug"
-        )
-
-    comps = connected_components(
-        spark, links.select("src", "dst"), nodes.select(F.col("node_key").alias("node"))
-    )
+    budget = cfg.profiles.driver_max_links
+    sparse = component_labels(spark, links.select("src", "dst"), driver_max_links=budget)
     node_order = nodes.select(F.col("node_key").alias("node"), *NODE_ORDER)
+    comps = with_components(node_order.select("node"), sparse)
     labels, dropped = capped_components(
         comps,
         links.select("src", "dst", *LINK_ORDER),
@@ -127,20 +144,23 @@ def build_graph(
         guard.max_identities_per_graph,
         node_order=NODE_ORDER,
         link_order=LINK_ORDER,
+        unique=unique_namespaces(cfg.profiles.identity_rules),
+        driver_max_links=budget,
     )
+    phase.mark("components")
     label_ids = nodes.select(
         F.col("node_key").alias("label"),
         profile_id_of(F.col("namespace"), F.col("id")).alias("profile_id"),
     )
     assigned = (
-        labels.join(label_ids, "label")
-        .join(comps.withColumnRenamed("component", "graph_id"), "node")
+        labels.join(label_ids, "label", "inner")
+        .join(comps.withColumnRenamed("component", "graph_id"), "node", "inner")
         .withColumnRenamed("node", "node_key")
     )
     sizes = assigned.groupBy("profile_id").agg(F.count(F.lit(1)).cast("int").alias("graph_size"))
     new_graph = (
-        nodes.join(assigned, "node_key")
-        .join(sizes, "profile_id")
+        nodes.join(assigned, "node_key", "inner")
+        .join(sizes, "profile_id", "inner")
         .select(
             "namespace",
             "id",
@@ -156,27 +176,37 @@ def build_graph(
         )
         .localCheckpoint()
     )
-    placed, in_scope = new_graph.count(), nodes.count()
-    if placed != in_scope:  # never write a graph that lost identities
+    stats = new_graph.agg(
+        F.count(F.lit(1)).alias("identities"), F.countDistinct("profile_id").alias("profiles")
+    ).collect()[0]
+    in_scope = nodes.count()
+    if stats["identities"] != in_scope:  # never write a graph that lost or doubled identities
         raise ProfileBuildError(
-            f"internal error: {in_scope} identities in scope but {placed} placed in profiles; "
-            "nothing was written; report this as a bug with the build log"
+            f"internal error: {in_scope} identities in scope but {stats['identities']} placed in "
+            "profiles (two identities sharing a 64-bit node key would do this); nothing was "
+            "written; report this as a bug with the build log"
         )
+    status = F.when(F.col("reason").isNull(), F.lit("kept"))
+    status = status.when(F.col("reason") == CAP, F.lit("dropped")).otherwise(
+        F.lit("dropped_unique")
+    )
     link_rows = (
-        links.join(dropped.withColumn("status", F.lit("dropped")), ["src", "dst"], "left")
+        links.join(dropped, ["src", "dst"], "left")
         .select(
-            *[c for c in new_links.columns],
-            F.coalesce("status", F.lit("kept")).alias("status"),
+            *new_links.columns,
+            status.alias("status"),
             F.lit(build_id).alias("build_id"),
+            "reason",
         )
         .localCheckpoint()
     )
-    dropped_links = link_rows.where("status = 'dropped'")
     link_stats = link_rows.agg(
         F.count(F.lit(1)).alias("links"),
-        F.sum(F.when(F.col("status") == "dropped", 1).otherwise(0)).alias("dropped"),
+        F.count_if(F.col("status") == "dropped").alias("cap"),
+        F.count_if(F.col("status") == "dropped_unique").alias("unique"),
     ).collect()[0]
 
+    phase.mark("guardrails")
     # merges: an old profile id that no longer exists went into the new id of its identities
     merges = (
         old_in_scope.select("node_key", F.col("profile_id").alias("old"))
@@ -193,70 +223,22 @@ def build_graph(
         .localCheckpoint()
     )
 
-    # writes: graph and links by MERGE (unchanged rows untouched), then errors, merges, state
-    changed = (
-        "t.profile_id <> s.profile_id OR t.graph_id <> s.graph_id OR t.graph_size <> s.graph_size"
-    )
-    if not is_delta(spark, gpath):
-        create_table(new_graph, gpath)
-    else:
-        m = (
-            DeltaTable.forPath(spark, gpath)
-            .alias("t")
-            .merge(new_graph.alias("s"), "t.node_key = s.node_key")
-            .whenMatchedUpdateAll(condition=changed)
-            .whenNotMatchedInsertAll()
-        )
-        if full:
-            m = m.whenNotMatchedBySourceDelete()
-        m.execute()
-    if not is_delta(spark, lpath):
-        create_table(link_rows, lpath)
-    else:
-        m = (
-            DeltaTable.forPath(spark, lpath)
-            .alias("t")
-            .merge(link_rows.alias("s"), "t.src = s.src AND t.dst = s.dst")
-            .whenMatchedUpdateAll(condition="t.status <> s.status")
-            .whenNotMatchedInsertAll()
-        )
-        if full:
-            m = m.whenNotMatchedBySourceDelete()
-        m.execute()
-    errors = identity_errors(records, build_id, now).unionByName(
-        drop_errors(
-            in_batches(dropped_links, "batch_id", None if full else scope.new),
-            guard.max_identities_per_graph,
-            now,
-        )
-    )
-    epath = lake.system_path("errors")
-    where = "severity = 'identity'"
-    if not full:
-        where += " AND batch_id IN (" + ", ".join(sql_string(b) for b in scope.new) + ")"
-    if is_delta(spark, epath):
-        retry(
-            lambda: (
-                errors.write.format("delta")
-                .mode("overwrite")
-                .option("replaceWhere", where)
-                .save(epath)
-            )
-        )
-    else:
-        append_rows(errors, epath)
+    # writes: the merges first (a build that dies after the graph commit would not see them
+    # again: the graph it reads back is the new one), idempotently; then graph and links by
+    # MERGE (unchanged rows untouched), then errors and state
     merge_count = merges.count()
     if merge_count:
-        append_rows(merges, lake.system_path("profile_merges"))
-
-    counts = records.agg(
-        F.count(F.lit(1)).alias("records"),
-        F.sum(F.when(F.col("over_cap"), 1).otherwise(0)).alias("over_cap"),
-        F.sum(F.size("too_long")).alias("too_long"),
-    ).collect()[0]
-    stats = new_graph.agg(
-        F.count(F.lit(1)).alias("identities"), F.countDistinct("profile_id").alias("profiles")
-    ).collect()[0]
+        record_merges(spark, lake.system_path("profile_merges"), merges)
+    checkpoint("merges-written")
+    if full:  # a graph table of an older lakeport: its first build here is a full one
+        ensure_change_feed(spark, gpath)
+    write_graph(spark, gpath, new_graph, full)
+    checkpoint("graph-written")
+    write_links(spark, lpath, link_rows.drop("reason"), full)
+    counts = write_errors(
+        spark, lake, records, link_rows, guard.max_identities_per_graph, build_id, now, scope
+    )
+    phase.mark("write")
     summary.update(
         {
             "recordsRead": counts["records"],
@@ -264,12 +246,17 @@ def build_graph(
             "profilesInScope": stats["profiles"],
             "linksInScope": int(link_stats["links"]),
             "guardrails": {
-                "linksDroppedGraphOverCap": int(link_stats["dropped"] or 0),
+                "linksDroppedGraphOverCap": int(link_stats["cap"] or 0),
                 "recordsOverIdentityCap": int(counts["over_cap"] or 0),
                 "valuesTooLong": int(counts["too_long"] or 0),
             },
+            "identityRules": {
+                "junkValues": int(counts["junk"] or 0),
+                "linksDroppedUniqueNamespace": int(link_stats["unique"] or 0),
+            },
             "merges": merge_count,
             "deltaVersion": delta_version(spark, gpath),
+            "phaseSeconds": phase.seconds,
         }
     )
     run.record(GRAPH_TARGET, scope, fingerprint, started, summary)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from lakeport.errors import NotFoundError, UsageError
-from lakeport.lake.clock import iso
 from lakeport.lake.delta import is_delta
 from lakeport.lake.layout import Lake
 from lakeport.profiles.results import Profile
-from lakeport.profiles.tables import PROFILE_SYSTEM_COLUMNS, identity_datasets, resolve_policy
+from lakeport.profiles.rules import normalise_value, normalised
+from lakeport.profiles.tables import identity_datasets, resolve_policy
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -37,6 +36,8 @@ def lookup(
 ) -> Profile:
     """The merged profile that holds identity ``namespace:value`` (and its events on request).
 
+    The value is normalised as the namespace's identities are (``profiles.identity_rules``).
+
     Raises:
         NotFoundError: no profiles built for the policy, or no profile holds the identity.
     """
@@ -56,6 +57,7 @@ def lookup(
             f"--policy {name}' first"
         )
     profiles = spark.read.format("delta").load(ppath)
+    value = normalise_value(cfg.profiles.identity_rules, namespace, value)
     wanted = F.struct(F.lit(namespace).alias("namespace"), F.lit(value).alias("id"))
     row = profiles.where(F.array_contains("identities", wanted)).limit(1).collect()
     if not row:
@@ -64,45 +66,19 @@ def lookup(
             "value (identities are case-sensitive) and that its batch was ingested before the "
             "last 'lakeport profiles build'"
         )
-    data = row[0].asDict(recursive=True)
-    provenance = data.pop("_provenance") or {}
-    for c in PROFILE_SYSTEM_COLUMNS:
-        data.pop(c, None)
-    profile_id = data.pop("profile_id")
-    identities = data.pop("identities")
-
-    def clean(v: Any) -> Any:
-        if isinstance(v, dict):
-            kept = {k: clean(x) for k, x in v.items()}
-            return {k: x for k, x in kept.items() if x is not None} or None
-        if isinstance(v, datetime):
-            return iso(v)
-        if isinstance(v, date):
-            return v.isoformat()
-        return v
-
-    return Profile(
-        profile_id=profile_id,
+    return Profile.from_row(
+        row[0].asDict(recursive=True),
         policy=name,
         merge=spec.merge,
-        identities=[{"namespace": i["namespace"], "id": i["id"]} for i in identities],
-        attributes=clean(data) or {},
-        sources={
-            path: {
-                "dataset": p["dataset"],
-                "batchId": p["batch_id"],
-                "ingestedAt": clean(p["ingested_at"]),
-            }
-            for path, p in sorted(provenance.items())
-        },
-        events=profile_events(spark, cfg, identities, events_limit) if events else None,
+        events=(lambda ids: profile_events(spark, cfg, ids, events_limit)) if events else None,
     )
 
 
 def profile_events(
     spark: SparkSession, cfg: Config, identities: list[dict[str, str]], limit: int = 100
 ) -> list[dict[str, Any]]:
-    """Events of every event dataset that carry one of these identities, oldest first."""
+    """Events of every event dataset that carry one of these identities (matched normalised),
+    oldest first."""
     from pyspark.sql import functions as F
 
     lake = Lake(cfg.lake_root)
@@ -114,8 +90,9 @@ def profile_events(
         if d.schema_spec.class_ != "event":
             continue
         path = lake.dataset_path(d.name)
+        rules = cfg.profiles.identity_rules
         conds = [
-            F.col(p).cast("string").isin(by_ns[s.namespace])
+            normalised(rules, s.namespace, F.col(p).cast("string")).isin(by_ns[s.namespace])
             for p, s in d.schema_spec.identities()
             if s.namespace in by_ns
         ]

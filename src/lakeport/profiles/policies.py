@@ -1,10 +1,13 @@
-"""Merge policies: fragments of every profile dataset -> one row per profile, per policy.
+"""Merge policies: one Delta table of merged profiles per policy, rebuilt in full or in part.
 
-``timestamp_ordered``: for each attribute the value of the most recent fragment wins (by
-ingestion time unless the dataset declares ``last_updated``; ties go to the later batch, then the
-dataset name). ``dataset_precedence``: the first listed dataset with a value wins.
 ``identity_graph: none`` keeps each primary identity as its own profile. The table is written by
 MERGE with a content hash, so its change feed holds exactly the changed and removed profiles.
+
+An incremental build recomputes only the affected profiles: those whose identities changed in
+the identity graph since this policy's last build (read from the graph's change feed, pre- and
+post-images, so merged-away ids are among them) and those that gained a fragment in a new batch.
+Their identities come from the graph rows of those profiles, their fragments from the rows whose
+primary identity is one of those profiles' identities.
 """
 
 from __future__ import annotations
@@ -12,195 +15,91 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from lakeport.errors import ProfileBuildError
 from lakeport.lake.clock import utc_now
 from lakeport.lake.delta import delta_version, is_delta
 from lakeport.lake.layout import Lake
-from lakeport.profiles.identities import identity_records, occurrences
-from lakeport.profiles.state import BuildRun, present_batches, scope_of
+from lakeport.profiles.merging import (
+    attribute_leaves,
+    fragments_of,
+    merge_profiles,
+    profile_rows,
+    with_profile_ids,
+)
+from lakeport.profiles.state import BuildRun, Phases, Scope, scope_for
 from lakeport.profiles.tables import (
+    GRAPH_TARGET,
     create_table,
     identity_datasets,
-    node_key,
     policy_datasets,
     policy_fingerprint,
-    profile_id_of,
     resolve_policy,
 )
-from lakeport.spec.schema import iter_leaves
-from lakeport.transforms.types import field_type
 
 if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame, SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
     from lakeport.config.model import Config, Dataset
-    from lakeport.spec.settings import MergePolicy
 
 log = logging.getLogger(__name__)
 
 
-def attribute_leaves(datasets: list[Dataset]) -> list[tuple[str, str]]:
-    """(dot path, Spark type) of every attribute, first dataset's order first."""
-    out: dict[str, str] = {}
-    for d in datasets:
-        for path, spec in iter_leaves(d.schema_spec.fields):
-            out.setdefault(path, field_type(spec).simpleString())
-    return list(out.items())
-
-
-def nest(leaves: list[tuple[str, Column]]) -> list[Column]:
-    """Top-level columns (structs for objects) from leaf columns keyed by dot path."""
+def _identities(frame: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
 
-    tree: dict[str, Any] = {}
-    for path, col in leaves:
-        node = tree
-        parts = path.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = col
-
-    def build(node: dict[str, Any]) -> list[Column]:
-        return [
-            (F.struct(*build(v)) if isinstance(v, dict) else v).alias(k) for k, v in node.items()
-        ]
-
-    return build(tree)
+    return frame.groupBy("profile_id").agg(
+        F.array_sort(F.collect_set(F.struct("namespace", "id"))).alias("identities")
+    )
 
 
-def fragments_of(
+def _graph_changes(spark: SparkSession, path: str, since: int, until: int) -> DataFrame | None:
+    """Profile ids in the graph's change feed after version ``since`` (None: no feed there)."""
+    from pyspark.sql.utils import AnalysisException
+
+    try:
+        changes = (
+            spark.read.format("delta")
+            .option("readChangeFeed", "true")
+            .option("startingVersion", since + 1)
+            .option("endingVersion", until)
+            .load(path)
+            .select("profile_id")
+            .distinct()
+            .localCheckpoint()
+        )
+    except AnalysisException as exc:  # the feed was off for part of the range
+        log.info("profiles: no change feed on the identity graph since %d (%s)", since, exc)
+        return None
+    return changes
+
+
+def _affected(
     spark: SparkSession,
     cfg: Config,
     name: str,
-    policy: MergePolicy,
+    scope: Scope,
     datasets: list[Dataset],
     leaves: list[tuple[str, str]],
     graph: DataFrame | None,
-) -> DataFrame:
-    """Every profile row of the policy's datasets with its profile id and ordering key."""
+    last: dict[str, Any],
+) -> DataFrame | None:
+    """``profile_id`` of every profile an incremental build must recompute (None: build it all)."""
     from pyspark.sql import functions as F
 
-    lake = Lake(cfg.lake_root)
-    guard = cfg.profiles.guardrails
-    rank = {d.name: i for i, d in enumerate(datasets)}
-    frames = []
-    for d in datasets:
-        path = lake.dataset_path(d.name)
-        if not is_delta(spark, path):
-            continue
-        df = spark.read.format("delta").load(path)
-        primary_path, primary = next((p, s) for p, s in d.schema_spec.identities() if s.primary)
-        own = {p for p, _ in iter_leaves(d.schema_spec.fields)}
-        value = F.col(primary_path).cast("string")
-        ordered_at = (
-            F.coalesce(F.col(d.config.last_updated), F.col("_ingested_at"))
-            if d.config.last_updated
-            else F.col("_ingested_at")
-        )
-        cols = [
-            F.lit(primary.namespace).alias("_ns"),
-            value.alias("_id"),
-            F.lit(d.name).alias("_dataset"),
-            F.col("_batch_id"),
-            F.col("_ingested_at"),
-            F.coalesce(F.col("_source_file"), F.lit("")).alias("_file"),
-            ordered_at.alias("_ordered_at"),
-            F.lit(-rank[d.name]).alias("_precedence"),
-        ]
-        cols += [
-            (F.col(p) if p in own else F.lit(None)).cast(t).alias(f"a{i}")
-            for i, (p, t) in enumerate(leaves)
-        ]
-        frames.append(
-            df.where(value.isNotNull() & (F.length(value) <= guard.max_identity_length)).select(
-                *cols
-            )
-        )
-    if not frames:
-        raise ProfileBuildError(
-            f"policy {name!r} merges {', '.join(d.name for d in datasets) or 'no dataset'}, and none "
-            "of them has data yet; ingest a profile dataset first"
-        )
-    df = frames[0]
-    for f in frames[1:]:
-        df = df.unionByName(f)
-    if policy.identity_graph == "none" or graph is None:
-        return df.withColumn("profile_id", profile_id_of(F.col("_ns"), F.col("_id")))
-    key = node_key(F.col("_ns"), F.col("_id"))
-    return df.withColumn("node_key", key).join(graph.select("node_key", "profile_id"), "node_key")
-
-
-def merge_profiles(
-    fragments: DataFrame, policy: MergePolicy, leaves: list[tuple[str, str]]
-) -> DataFrame:
-    """One row per profile id: each attribute from its winning fragment, plus provenance."""
-    from pyspark.sql import functions as F
-
-    value_hash = F.xxhash64(F.to_json(F.struct(*[F.col(f"a{i}") for i in range(len(leaves))])))
-    frag = fragments.withColumn("_vh", value_hash)
-    base = ["_ordered_at", "_ingested_at", "_batch_id", "_dataset", "_file", "_vh"]
-    order = base if policy.merge == "timestamp_ordered" else ["_precedence", *base]
-    aggs = []
-    for i, (_path, _t) in enumerate(leaves):
-        a = F.col(f"a{i}")
-        ordering = F.when(a.isNotNull(), F.struct(*[F.col(c) for c in order]))
-        winner = F.struct(
-            a.alias("v"),
-            F.col("_dataset").alias("dataset"),
-            F.col("_batch_id").alias("batch_id"),
-            F.col("_ingested_at").alias("ingested_at"),
-        )
-        aggs.append(F.max_by(F.when(a.isNotNull(), winner), ordering).alias(f"w{i}"))
-    return frag.groupBy("profile_id").agg(*aggs)
-
-
-def profile_rows(
-    merged: DataFrame,
-    identities: DataFrame,
-    leaves: list[tuple[str, str]],
-    build_id: str,
-    now: Any,
-) -> DataFrame:
-    from pyspark.sql import functions as F
-
-    attrs = nest([(p, F.col(f"w{i}.v")) for i, (p, _) in enumerate(leaves)])
-    provenance = F.map_from_entries(
-        F.filter(
-            F.array(
-                *[
-                    F.struct(
-                        F.lit(p).alias("key"),
-                        F.struct(
-                            F.col(f"w{i}.dataset").alias("dataset"),
-                            F.col(f"w{i}.batch_id").alias("batch_id"),
-                            F.col(f"w{i}.ingested_at").alias("ingested_at"),
-                        ).alias("value"),
-                    )
-                    for i, (p, _) in enumerate(leaves)
-                ]
-            ),
-            lambda e: e["value"]["dataset"].isNotNull(),
-        )
-    )
-    rows = identities.join(merged, "profile_id", "left").select(
-        "profile_id", "identities", *attrs, provenance.alias("_provenance")
-    )
-    content = [c for c in rows.columns if c != "_provenance"]
-    hashed = F.sha2(
-        F.to_json(
-            F.struct(
-                *[F.col(c) for c in content],
-                F.map_entries("_provenance").alias("_provenance"),
-            )
-        ),
-        256,
-    )
-    return rows.select(
-        "*",
-        hashed.alias("_hash"),
-        F.lit(now).cast("timestamp").alias("_updated_at"),
-        F.lit(build_id).alias("_build_id"),
-    )
+    new = fragments_of(spark, cfg, name, datasets, leaves, scope.versions, scope.new)
+    if graph is None:
+        return with_profile_ids(new, None).select("profile_id").distinct()
+    since = (last.get("versions") or {}).get(GRAPH_TARGET)
+    until = scope.versions.get(GRAPH_TARGET)
+    if since is None or until is None or since > until:
+        return None
+    keys = new.select("node_key").distinct()
+    gained = graph.join(F.broadcast(keys), "node_key", "left_semi").select("profile_id")
+    if since == until:
+        return gained.distinct()
+    changed = _graph_changes(spark, Lake(cfg.lake_root).graph_path(), since, until)
+    if changed is None:
+        return None
+    return gained.unionByName(changed).distinct()
 
 
 def build_policy(
@@ -224,74 +123,65 @@ def build_policy(
     stitched = policy.identity_graph == "stitched"
     fingerprint = policy_fingerprint(cfg, policy, datasets)
     watched = identity_datasets(cfg) if stitched else datasets
-    build_id = run.build_id
-    present = present_batches(spark, cfg, watched, run)
-    ppath = lake.profiles_path(name)
-    scope = scope_of(run.last.get(target), present, fingerprint, force_full)
+    ppath, gpath = lake.profiles_path(name), lake.graph_path()
+    phase = Phases()
+    scope = scope_for(spark, cfg, run, target, watched, fingerprint, force_full)
+    graph_version = delta_version(spark, gpath) if stitched else None
+    if graph_version is not None:
+        scope.versions[GRAPH_TARGET] = graph_version
     summary: dict[str, Any] = {"policy": name, "mode": scope.mode, "reason": scope.reason}
+    last = run.last.get(target) or {}
     if scope.mode == "unchanged" and is_delta(spark, ppath):
         summary["deltaVersion"] = delta_version(spark, ppath)
+        if scope.versions != (last.get("versions") or {}):
+            run.record(target, scope, fingerprint, started, summary)
         return summary
-    full = scope.mode != "incremental"
     now = utc_now()
-    graph = spark.read.format("delta").load(lake.graph_path()) if stitched else None
-    fragments = fragments_of(spark, cfg, name, policy, datasets, leaves, graph)
-
+    graph = None
     if stitched:
-        assert graph is not None
-        identities_all = graph.groupBy("profile_id").agg(
-            F.array_sort(F.collect_list(F.struct("namespace", "id"))).alias("identities")
+        graph = (
+            spark.read.format("delta")
+            .option("versionAsOf", graph_version)
+            .load(gpath)
+            .select("namespace", "id", "node_key", "profile_id")
         )
-    else:
-        identities_all = (
-            fragments.select(
-                "profile_id",
-                F.struct(F.col("_ns").alias("namespace"), F.col("_id").alias("id")).alias("i"),
+    affected = None
+    if scope.mode == "incremental":
+        affected = _affected(spark, cfg, name, scope, datasets, leaves, graph, last)
+        if affected is None:
+            scope = Scope(
+                "full",
+                scope.batches,
+                scope.batches,
+                "the identity graph has no change feed since this policy's last build",
+                scope.versions,
+                scope.dataset_batches,
             )
-            .groupBy("profile_id")
-            .agg(F.array_sort(F.collect_set("i")).alias("identities"))
-        )
-    affected_old = None
-    if full:
-        identities = identities_all
-    else:
-        # profiles touched by the new batches: their current ids, and the ids they had here
-        records = identity_records(spark, cfg, scope.new)
-        touched = (
-            occurrences(records)
-            .select(node_key(F.col("namespace"), F.col("id")).alias("node_key"))
-            .distinct()
-            if records is not None
-            else spark.createDataFrame([], "node_key long")
-        )
-        if stitched:
-            assert graph is not None
-            affected = graph.join(touched, "node_key").select("profile_id").distinct()
+            summary.update({"mode": scope.mode, "reason": scope.reason})
         else:
-            affected = (
-                touched.join(
-                    fragments.select("node_key", "profile_id")
-                    if "node_key" in fragments.columns
-                    else fragments.select(
-                        node_key(F.col("_ns"), F.col("_id")).alias("node_key"), "profile_id"
-                    ),
-                    "node_key",
-                )
-                .select("profile_id")
-                .distinct()
-            )
-        existing = spark.read.format("delta").load(ppath)
-        affected_old = (
-            existing.select("profile_id", F.explode("identities").alias("i"))
-            .select("profile_id", node_key(F.col("i.namespace"), F.col("i.id")).alias("node_key"))
-            .join(touched, "node_key", "left_semi")
-            .select("profile_id")
-            .distinct()
+            affected = affected.localCheckpoint()
+    phase.mark("scope")
+    fragments = fragments_of(spark, cfg, name, datasets, leaves, scope.versions)
+    if graph is not None:
+        members = graph
+        if affected is not None:
+            members = graph.join(F.broadcast(affected), "profile_id", "left_semi").localCheckpoint()
+        identities = _identities(members)
+        fragments = with_profile_ids(
+            fragments, F.broadcast(members) if affected is not None else members
         )
-        identities = identities_all.join(affected, "profile_id", "left_semi")
-        fragments = fragments.join(affected, "profile_id", "left_semi")
+    else:
+        fragments = with_profile_ids(fragments, None)
+        if affected is not None:
+            fragments = fragments.join(F.broadcast(affected), "profile_id", "left_semi")
+        identities = _identities(
+            fragments.select(
+                "profile_id", F.col("_ns").alias("namespace"), F.col("_id").alias("id")
+            )
+        )
     merged = merge_profiles(fragments, policy, leaves)
-    rows = profile_rows(merged, identities, leaves, build_id, now).localCheckpoint()
+    rows = profile_rows(merged, identities, leaves, run.build_id, now).localCheckpoint()
+    phase.mark("merge")
 
     if not is_delta(spark, ppath):
         create_table(rows, ppath, change_feed=True)
@@ -306,18 +196,19 @@ def build_policy(
                 .save(ppath)
             )
         else:
-            source = rows
-            if affected_old is not None:
-                gone = affected_old.join(rows.select("profile_id"), "profile_id", "left_anti")
-                source = rows.withColumn("_delete", F.lit(False)).unionByName(
+            source = rows.withColumn("_delete", F.lit(False))
+            if affected is not None:
+                gone = affected.join(rows.select("profile_id"), "profile_id", "left_anti")
+                source = source.unionByName(
                     gone.withColumn("_delete", F.lit(True)), allowMissingColumns=True
                 )
-            else:
-                source = rows.withColumn("_delete", F.lit(False))
             m = (
                 DeltaTable.forPath(spark, ppath)
                 .alias("t")
-                .merge(source.alias("s"), "t.profile_id = s.profile_id")
+                .merge(
+                    (source if affected is None else F.broadcast(source)).alias("s"),
+                    "t.profile_id = s.profile_id",
+                )
                 .whenMatchedDelete(condition="s._delete")
                 .whenMatchedUpdate(
                     condition="NOT s._delete AND t._hash <> s._hash",
@@ -327,10 +218,14 @@ def build_policy(
                     condition="NOT s._delete", values={c: f"s.`{c}`" for c in rows.columns}
                 )
             )
-            if full:
+            if affected is None:
                 m = m.whenNotMatchedBySourceDelete()
             m.execute()
     version = delta_version(spark, ppath)
-    summary.update({"profilesWritten": rows.count(), "deltaVersion": version})
+    written = rows.count()
+    phase.mark("write")
+    summary.update(
+        {"profilesWritten": written, "deltaVersion": version, "phaseSeconds": phase.seconds}
+    )
     run.record(target, scope, fingerprint, started, summary)
     return summary

@@ -1,26 +1,58 @@
 """What a profile build covers: the batches earlier builds saw, and full or incremental scope.
 
 Each target (the identity graph, each policy's profiles) remembers in ``system/profile_builds``
-the batches it was built from and a fingerprint of the config it was built with; the next build
-compares: only new batches -> incremental, anything replaced or changed -> full.
+the batches it was built from, per dataset, with each dataset's Delta version and a fingerprint
+of the config; the next build compares: only new batches -> incremental, anything replaced or
+changed -> full.
+
+Which batches a dataset holds is read without scanning it: a dataset whose Delta version did
+not move holds what it held; one that moved is explained by the batch catalog
+(``system/batches``: each successful batch records the version its commit made, replays mark
+their predecessors ``replaced``). Only when a version is not accounted for (a write outside
+lakeport's pipeline, or a crash between a commit and its catalog row) and its history does not
+show a commit that leaves the data as it was (OPTIMIZE, VACUUM, table properties) is the
+dataset's ``_batch_id`` column read.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lakeport.lake.clock import utc_now
-from lakeport.lake.delta import append_records, is_delta
+from lakeport.lake.delta import append_rows, delta_version
 from lakeport.lake.events import Event, emit
 from lakeport.lake.layout import Lake
+from lakeport.lake.tables import struct_schema
 from lakeport.profiles.tables import BUILDS_DDL, read_or_empty
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from lakeport.config.model import Config, Dataset
+
+log = logging.getLogger(__name__)
+
+# commits that change no row (Delta's operation names in the table history)
+NO_DATA_CHANGE = frozenset(
+    {
+        "OPTIMIZE",
+        "VACUUM START",
+        "VACUUM END",
+        "SET TBLPROPERTIES",
+        "UNSET TBLPROPERTIES",
+        "UPGRADE PROTOCOL",
+        "ADD CONSTRAINT",
+        "DROP CONSTRAINT",
+        "REORG",
+        "CHANGE COLUMN",
+        "ADD COLUMNS",
+        "SET COLUMN COMMENT",
+    }
+)
 
 
 @dataclass
@@ -30,6 +62,8 @@ class BuildRun:
     build_id: str
     last: dict[str, dict[str, Any]]  # target -> its last successful build row
     present: dict[str, frozenset[str]] = field(default_factory=dict)  # dataset -> batch ids
+    versions: dict[str, int | None] = field(default_factory=dict)  # dataset -> Delta version
+    catalog: dict[str, tuple[str, str, int | None]] | None = None  # batch -> (dataset, status, v)
     builds: list[dict[str, Any]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
 
@@ -48,8 +82,24 @@ class BuildRun:
                 "completed_at": utc_now(),
                 "status": "success",
                 "summary": json.dumps(summary, default=str),
+                "versions": dict(scope.versions),
+                "dataset_batches": {d: sorted(b) for d, b in scope.dataset_batches.items()},
             }
         )
+
+
+class Phases:
+    """Seconds between marks, for the build summary's ``phaseSeconds`` (Spark is lazy: a phase
+    ends at the action that forces it)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._at = time.monotonic()
+
+    def mark(self, name: str) -> None:
+        now = time.monotonic()
+        self.seconds[name] = round(self.seconds.get(name, 0.0) + now - self._at, 2)
+        self._at = now
 
 
 @dataclass
@@ -60,53 +110,163 @@ class Scope:
     batches: set[str]  # batches present now
     new: set[str]  # batches to read (all of them when full)
     reason: str
+    versions: dict[str, int] = field(default_factory=dict)  # what was read: dataset -> version
+    dataset_batches: dict[str, set[str]] = field(default_factory=dict)
 
 
 def last_builds(spark: SparkSession, lake: Lake) -> dict[str, dict[str, Any]]:
-    """The latest successful build row of every target (one small read)."""
-    from pyspark.sql import functions as F
-
-    df = read_or_empty(spark, lake.system_path("profile_builds"), BUILDS_DDL).where(
-        "status = 'success'"
-    )
-    latest = df.groupBy("target").agg(
-        F.max_by(F.struct(*df.columns), F.struct("completed_at", "build_id")).alias("r")
-    )
-    return {r["target"]: r["r"].asDict() for r in latest.collect()}
+    """The latest successful build row of every target (one small read, no shuffle)."""
+    df = read_or_empty(spark, lake.system_path("profile_builds"), BUILDS_DDL)
+    latest: dict[str, dict[str, Any]] = {}
+    for r in df.where("status = 'success'").collect():
+        row = r.asDict()
+        seen = latest.get(row["target"])
+        if seen is None or (row["completed_at"], row["build_id"]) > (
+            seen["completed_at"],
+            seen["build_id"],
+        ):
+            latest[row["target"]] = row
+    return latest
 
 
 def flush(spark: SparkSession, cfg: Config, run: BuildRun) -> None:
     """Append the build rows (one commit), then emit the events of this run (one commit)."""
     lake = Lake(cfg.lake_root)
-    append_records(spark, lake.system_path("profile_builds"), BUILDS_DDL, run.builds)
+    if run.builds:
+        schema = struct_schema(BUILDS_DDL)
+        rows = [tuple(r.get(n) for n in schema.names) for r in run.builds]
+        # merge_schema: a builds table of an older lakeport gains the per-dataset columns
+        append_rows(
+            spark.createDataFrame(rows, schema),
+            lake.system_path("profile_builds"),
+            merge_schema=True,
+        )
     run.builds.clear()
     emit(spark, lake, run.events, cfg.events.webhook)
     run.events.clear()
 
 
-def present_batches(
-    spark: SparkSession, cfg: Config, datasets: list[Dataset], run: BuildRun
-) -> set[str]:
-    """Batch ids whose rows are in these datasets now (the tables are the truth, not the catalog).
+def dataset_version(spark: SparkSession, cfg: Config, name: str, run: BuildRun) -> int | None:
+    """The dataset's Delta version as this build reads it (looked up once per build)."""
+    if name not in run.versions:
+        run.versions[name] = delta_version(spark, Lake(cfg.lake_root).dataset_path(name))
+    return run.versions[name]
 
-    Read once per dataset per build.
-    """
-    lake = Lake(cfg.lake_root)
-    out: set[str] = set()
+
+def _catalog(
+    spark: SparkSession, cfg: Config, run: BuildRun
+) -> dict[str, tuple[str, str, int | None]]:
+    """Each batch's latest state in the catalog: batch -> (dataset, status, delta_version)."""
+    if run.catalog is None:
+        from lakeport.lake.tables import BATCHES_DDL
+
+        df = read_or_empty(spark, Lake(cfg.lake_root).system_path("batches"), BATCHES_DDL)
+        latest: dict[str, tuple[int, tuple[str, str, int | None]]] = {}
+        for b, d, s, v, seq in df.select(
+            "batch_id", "dataset", "status", "delta_version", "seq"
+        ).collect():
+            if b not in latest or (seq or 0) > latest[b][0]:
+                latest[b] = (seq or 0, (d, s, v))
+        run.catalog = {b: state for b, (_, state) in latest.items()}
+    return run.catalog
+
+
+def _scan(spark: SparkSession, cfg: Config, name: str, version: int) -> frozenset[str]:
+    path = Lake(cfg.lake_root).dataset_path(name)
+    df = spark.read.format("delta").option("versionAsOf", version).load(path)
+    return frozenset(r[0] for r in df.select("_batch_id").distinct().collect())
+
+
+def _unexplained(
+    spark: SparkSession, cfg: Config, name: str, versions: set[int], now: int
+) -> set[int]:
+    """Versions of ``versions`` whose commit is not one that leaves the rows as they were."""
+    from delta.tables import DeltaTable
+
+    path = Lake(cfg.lake_root).dataset_path(name)
+    history = DeltaTable.forPath(spark, path).history(now - min(versions) + 1)
+    ops = {
+        int(r["version"]): r["operation"] for r in history.select("version", "operation").collect()
+    }
+    return {v for v in versions if ops.get(v) not in NO_DATA_CHANGE}
+
+
+def dataset_batches(
+    spark: SparkSession,
+    cfg: Config,
+    name: str,
+    run: BuildRun,
+    last: dict[str, Any] | None,
+) -> tuple[frozenset[str], set[str]]:
+    """``(present, rewritten)``: the batch ids in a dataset now, and those written again since
+    ``last`` (the target's previous build), read from the catalog when it accounts for every
+    commit since then (else from the table)."""
+    version = dataset_version(spark, cfg, name, run)
+    if version is None:
+        return frozenset(), set()
+    versions = (last or {}).get("versions") or {}
+    before_sets = (last or {}).get("dataset_batches") or {}
+    before_version = versions.get(name)
+    if before_version is not None and name in before_sets:
+        before = frozenset(before_sets[name] or [])
+        if before_version == version:
+            return before, set()
+        if before_version < version:
+            catalog = _catalog(spark, cfg, run)
+            mine = {b: (s, v) for b, (d, s, v) in catalog.items() if d == name}
+            written = {
+                b: v
+                for b, (s, v) in mine.items()
+                if s == "success" and v is not None and before_version < v <= version
+            }
+            missing = set(range(before_version + 1, version + 1)) - set(written.values())
+            if not missing or not _unexplained(spark, cfg, name, missing, version):
+                gone = {b for b in before if b in mine and mine[b][0] != "success"}
+                rewritten = set(written) & set(before)
+                present = (before - gone) | set(written)
+                return frozenset(present), rewritten
+        log.info(
+            "profiles: dataset %s changed outside the batch catalog; reading its batch ids", name
+        )
+    if name not in run.present:
+        run.present[name] = _scan(spark, cfg, name, version)
+    return run.present[name], set()
+
+
+def scope_for(
+    spark: SparkSession,
+    cfg: Config,
+    run: BuildRun,
+    target: str,
+    datasets: list[Dataset],
+    fingerprint: str,
+    force_full: bool,
+) -> Scope:
+    """The scope of one target: its last build compared with the datasets' batches now."""
+    last = run.last.get(target)
+    present: set[str] = set()
+    rewritten: set[str] = set()
+    per: dict[str, set[str]] = {}
+    versions: dict[str, int] = {}
     for d in datasets:
-        if d.name not in run.present:
-            path = lake.dataset_path(d.name)
-            ids: frozenset[str] = frozenset()
-            if is_delta(spark, path):
-                rows = spark.read.format("delta").load(path).select("_batch_id").distinct()
-                ids = frozenset(r[0] for r in rows.collect())
-            run.present[d.name] = ids
-        out.update(run.present[d.name])
-    return out
+        got, again = dataset_batches(spark, cfg, d.name, run, last)
+        per[d.name] = set(got)
+        present |= got
+        rewritten |= again
+        v = dataset_version(spark, cfg, d.name, run)
+        if v is not None:
+            versions[d.name] = v
+    scope = scope_of(last, present, fingerprint, force_full, rewritten)
+    scope.versions, scope.dataset_batches = versions, per
+    return scope
 
 
 def scope_of(
-    last: dict[str, Any] | None, present: set[str], fingerprint: str, force_full: bool
+    last: dict[str, Any] | None,
+    present: set[str],
+    fingerprint: str,
+    force_full: bool,
+    rewritten: set[str] | None = None,
 ) -> Scope:
     if force_full:
         return Scope("full", present, present, "a full build was asked for (--full)")
@@ -117,14 +277,14 @@ def scope_of(
             "full", present, present, "guardrails, identities, schemas or the policy changed"
         )
     before = set(last["batches"] or [])
-    gone = before - present
+    gone = (before - present) | (rewritten or set())
     if gone:
         return Scope(
             "full",
             present,
             present,
-            f"{len(gone)} batch(es) were replaced or removed since the last build "
-            f"(e.g. {sorted(gone)[0]})",
+            f"{len(gone)} batch(es) were replaced, removed or written again since the last "
+            f"build (e.g. {sorted(gone)[0]})",
         )
     new = present - before
     if not new:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
     from lakeport.config.model import Config, Dataset
-    from lakeport.spec.settings import MergePolicy
+    from lakeport.spec.profiles import MergePolicy
 
 GRAPH_TARGET = "identity_graph"
 IDENTITY_GRAPH_DDL = (
@@ -34,7 +34,8 @@ LINKS_DDL = (
 )
 BUILDS_DDL = (
     "build_id string, target string, mode string, batches array<string>, fingerprint string, "
-    "started_at timestamp, completed_at timestamp, status string, summary string"
+    "started_at timestamp, completed_at timestamp, status string, summary string, "
+    "versions map<string,long>, dataset_batches map<string,array<string>>"
 )
 MERGES_DDL = (
     "build_id string, merged_profile_id string, into_profile_id string, merged_at timestamp"
@@ -95,6 +96,7 @@ def graph_fingerprint(cfg: Config) -> str:
     return fingerprint(
         {
             "guardrails": cfg.profiles.guardrails.model_dump(),
+            "identity_rules": cfg.profiles.identity_rules.model_dump(),
             "identities": {
                 d.name: [(p, s.namespace, s.primary) for p, s in d.schema_spec.identities()]
                 for d in identity_datasets(cfg)
@@ -134,6 +136,14 @@ def create_table(df: DataFrame, path: str, *, change_feed: bool = False) -> None
 
 def read_or_empty(spark: SparkSession, path: str, ddl: str) -> DataFrame:
     return read_table(spark, path, ddl)
+
+
+def read_dataset(spark: SparkSession, path: str, version: int | None = None) -> DataFrame:
+    """A dataset's table, at ``version`` when given (the version a build's scope was read at)."""
+    reader = spark.read.format("delta")
+    if version is not None:
+        reader = reader.option("versionAsOf", version)
+    return reader.load(path)
 
 
 def in_batches(df: DataFrame, column: str, batches: set[str] | None) -> DataFrame:

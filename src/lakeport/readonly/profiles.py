@@ -6,40 +6,30 @@ carry deletion vectors, which delta-rs applies. Two rows holding one identity (S
 either) are :class:`Unavailable`, and so are events tied on their timestamp whose JSON text this
 module cannot write exactly as Spark does (:mod:`lakeport.readonly.sparkjson`).
 
+A normalised namespace's value is normalised as the Spark lookup does (ASCII values only).
+
 Example:
-    >>> clean({"a": None, "b": {"c": None}, "d": 1})
-    {'d': 1}
+    >>> p = lookup(Store.of(cfg.lake_root, {}), cfg, "email", " Ann@Example.com")  # doctest: +SKIP
+    >>> p.attributes  # doctest: +SKIP
+    {'first': 'Ann'}
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from lakeport.errors import NotFoundError, UsageError
-from lakeport.lake.clock import iso
 from lakeport.lake.layout import Lake
 from lakeport.profiles.lookup import namespaces
 from lakeport.profiles.results import Profile
-from lakeport.profiles.tables import PROFILE_SYSTEM_COLUMNS, resolve_policy
+from lakeport.profiles.rules import normalise_value, steps
+from lakeport.profiles.tables import resolve_policy
 from lakeport.readonly.sparkjson import event_text, event_value
 from lakeport.readonly.store import Store, Unavailable
 from lakeport.readonly.tables import Frame, Table, open_table, sql_string, type_name
 
 if TYPE_CHECKING:
     from lakeport.config.model import Config
-
-
-def clean(v: Any) -> Any:
-    """The attribute values as ``profiles.lookup`` prints them (None dropped, times as text)."""
-    if isinstance(v, dict):
-        kept = {k: clean(x) for k, x in v.items()}
-        return {k: x for k, x in kept.items() if x is not None} or None
-    if isinstance(v, datetime):
-        return iso(v)
-    if isinstance(v, date):
-        return v.isoformat()
-    return v
 
 
 def _holds(identities: Any, namespace: str, value: str) -> bool:
@@ -107,6 +97,7 @@ def lookup(
             f"no profiles built for policy {name!r} at {ppath}; run 'lakeport profiles build "
             f"--policy {name}' first"
         )
+    value = _normalised(cfg, namespace, value)
     found = _holding(table, namespace, value)
     if not found.num_rows:
         raise NotFoundError(
@@ -116,28 +107,24 @@ def lookup(
         )
     if found.num_rows > 1:
         raise Unavailable(f"{found.num_rows} profiles hold {namespace}:{value}")
-    data = found.rows()[0]
-    provenance = data.pop("_provenance") or {}
-    for c in PROFILE_SYSTEM_COLUMNS:
-        data.pop(c, None)
-    profile_id = data.pop("profile_id")
-    identities = data.pop("identities")
-    return Profile(
-        profile_id=profile_id,
+    return Profile.from_row(
+        found.rows()[0],
         policy=name,
         merge=spec.merge,
-        identities=[{"namespace": i["namespace"], "id": i["id"]} for i in identities],
-        attributes=clean(data) or {},
-        sources={
-            path: {
-                "dataset": p["dataset"],
-                "batchId": p["batch_id"],
-                "ingestedAt": clean(p["ingested_at"]),
-            }
-            for path, p in sorted(provenance.items())
-        },
-        events=profile_events(store, cfg, identities, events_limit) if events else None,
+        events=(lambda ids: profile_events(store, cfg, ids, events_limit)) if events else None,
     )
+
+
+def _normalised(cfg: Config, namespace: str, value: str) -> str:
+    """The value as the identity graph matches it (``profiles.identity_rules``), computed in
+    Python only where that is certainly Spark's result (ASCII text; Java and Python agree on
+    its case mapping)."""
+    rules = cfg.profiles.identity_rules
+    if not steps(rules, namespace):
+        return value
+    if not value.isascii():
+        raise Unavailable(f"a non-ASCII value of the normalised namespace {namespace}")
+    return normalise_value(rules, namespace, value)
 
 
 def _as_string(t: Any, value: Any) -> str | None:
@@ -208,11 +195,16 @@ def profile_events(
         body = [c for c in table.fields if not c.startswith("_") or c == "_id"]
         if {"dataset", "batchId"} & set(body):
             raise Unavailable(f"event dataset {d.name} has a column named dataset or batchId")
-        frame = table.read(predicate=_events_filter(table.fields, paths, by_ns))
+        # a normalised namespace matches values the engine's IN would not: read every row
+        raw_paths = all(not steps(cfg.profiles.identity_rules, ns) for _, ns in paths)
+        predicate = _events_filter(table.fields, paths, by_ns) if raw_paths else None
+        frame = table.read(predicate=predicate)
         for r in range(frame.num_rows):
             raw = {n: frame.columns[n][r] for n in frame.names}
             if not any(
-                _as_string(*_path_value(table.fields, raw, p)) in by_ns[ns] for p, ns in paths
+                (v := _as_string(*_path_value(table.fields, raw, p))) is not None
+                and _normalised(cfg, ns, v) in by_ns[ns]
+                for p, ns in paths
             ):
                 continue
             event: dict[str, Any] = {"dataset": d.name}

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lakeport.errors import LakeportError
 from lakeport.lake.layout import Lake
-from lakeport.lake.records import BatchMetrics, BatchResult
 from lakeport.readonly.catalog import get_batch
 from lakeport.readonly.store import Store, Unavailable
 from lakeport.readonly.tables import open_table, sql_string
 from lakeport.sources.discovery import pattern, source_config
 from lakeport.sources.files import FileKey, FileState, key_of
 from lakeport.sources.leases import LeaseHolder
-from lakeport.sources.results import SourceBatchStatus, SourceFile, SourceStatus
+from lakeport.sources.overview import assemble_status
+from lakeport.sources.results import SourceStatus
 
 if TYPE_CHECKING:
     from lakeport.config.model import Config
@@ -74,52 +73,11 @@ def status(store: Store, listing: Store, cfg: Config, name: str) -> SourceStatus
     src = source_config(cfg, name)
     lake = Lake(cfg.lake_root)
     listed = {key_of(f) for f in listing.list_files(pattern(src))}
-    known = seen(store, lake, name)
-    files = tuple(
-        SourceFile(
-            path=s.path,
-            size=s.size,
-            mtime=s.mtime,
-            status=s.status,
-            batch_id=s.batch_id,
-            error_code=s.error_code,
-            recorded_at=s.recorded_at,
-            present=s.key in listed,
-        )
-        for s in sorted(known.values(), key=lambda s: (s.seq, s.key))
-    )
-    batches = []
-    for batch_id in dict.fromkeys(f.batch_id for f in files):
-        mine = [f for f in files if f.batch_id == batch_id]
-        state: str | None
-        metrics: BatchMetrics | None
-        try:
-            record = get_batch(store, lake, batch_id)
-        except LakeportError:
-            state, metrics = None, None
-        else:
-            state, metrics = record.status, BatchResult.of(record).metrics
-        times = [f.recorded_at for f in mine if f.recorded_at is not None]
-        batches.append(
-            SourceBatchStatus(
-                batch_id=batch_id,
-                status=state,
-                files=len(mine),
-                recorded_at=max(times) if times else None,
-                metrics=metrics,
-            )
-        )
-    counts: dict[str, int] = {}
-    for f in files:
-        counts[f.status] = counts.get(f.status, 0) + 1
-    return SourceStatus(
-        source=name,
-        dataset=src.dataset,
-        location=src.location,
-        glob=src.glob,
-        file_counts=dict(sorted(counts.items())),
-        pending_files=len(listed - set(known)),
-        held_by=holder(store, lake, name),
-        batches=tuple(batches),
-        files=files,
+    return assemble_status(
+        cfg,
+        name,
+        listed,
+        seen(store, lake, name),
+        lambda batch_id: get_batch(store, lake, batch_id),
+        holder(store, lake, name),
     )

@@ -10,7 +10,7 @@ batch ``<source>-e<epoch>`` per micro-batch (see :mod:`lakeport.sources.streamin
 Modules: ``discovery`` (a source's settings and files), ``leases`` (``system/source_locks``: one
 holder per source), ``files`` (``system/source_files``: seen, claim, record, unfinished),
 ``batches`` (ingest a claimed batch and mark it; recovery), ``runner`` (one run), ``streaming``
-(the stream), ``overview`` (status and list), ``results`` (typed results whose ``to_json()`` is
+(the stream), ``follow`` (profiles built after each micro-batch), ``overview`` (status and list), ``results`` (typed results whose ``to_json()`` is
 the CLI's JSON). Crash tests stop or pause these at the checkpoints of :mod:`lakeport.lake.hooks`.
 
 Example:

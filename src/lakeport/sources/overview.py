@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lakeport.config import Config
@@ -20,10 +21,10 @@ from lakeport.lake.catalog import get_batch
 from lakeport.lake.clock import from_spark
 from lakeport.lake.delta import read_table
 from lakeport.lake.layout import Lake
-from lakeport.lake.records import BatchMetrics, BatchResult
+from lakeport.lake.records import BatchMetrics, BatchRecord, BatchResult
 from lakeport.sources.discovery import discover, source_config
-from lakeport.sources.files import SOURCE_FILES_DDL, key_of, seen
-from lakeport.sources.leases import holder
+from lakeport.sources.files import SOURCE_FILES_DDL, FileKey, FileState, key_of, seen
+from lakeport.sources.leases import LeaseHolder, holder
 from lakeport.sources.results import SourceBatchStatus, SourceFile, SourceStatus, SourceSummary
 
 if TYPE_CHECKING:
@@ -56,7 +57,30 @@ def status(spark: SparkSession, cfg: Config, name: str) -> SourceStatus:
     src = source_config(cfg, name)
     lake = Lake(cfg.lake_root)
     listed = {key_of(f) for f in discover(spark, src)}
-    known = seen(spark, lake, name)
+    return assemble_status(
+        cfg,
+        name,
+        listed,
+        seen(spark, lake, name),
+        lambda batch_id: get_batch(spark, lake, batch_id),
+        holder(spark, lake, name),
+    )
+
+
+def assemble_status(
+    cfg: Config,
+    name: str,
+    listed: set[FileKey],
+    known: dict[FileKey, FileState],
+    batch_of: Callable[[str], BatchRecord],
+    held_by: LeaseHolder | None,
+) -> SourceStatus:
+    """A source's status from what was read (by Spark, or by the read-only path without it).
+
+    ``listed`` are the file keys at the location now, ``known`` the latest state of each file
+    the source has seen, ``batch_of`` the catalog lookup (raises when a batch has no row).
+    """
+    src = source_config(cfg, name)
     files = tuple(
         SourceFile(
             path=s.path,
@@ -76,7 +100,7 @@ def status(spark: SparkSession, cfg: Config, name: str) -> SourceStatus:
         state: str | None
         metrics: BatchMetrics | None
         try:
-            record = get_batch(spark, lake, batch_id)
+            record = batch_of(batch_id)
         except LakeportError:
             state, metrics = None, None
         else:
@@ -101,7 +125,7 @@ def status(spark: SparkSession, cfg: Config, name: str) -> SourceStatus:
         glob=src.glob,
         file_counts=dict(sorted(counts.items())),
         pending_files=len(listed - set(known)),
-        held_by=holder(spark, lake, name),
+        held_by=held_by,
         batches=tuple(batches),
         files=files,
     )

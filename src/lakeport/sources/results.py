@@ -43,7 +43,8 @@ class SourceBatch:
     """One batch a run (or a stream's epoch) ran: its files, and the batch as the catalog has it.
 
     ``result`` is None when the catalog has no row for the batch (its ``status`` is then
-    ``failed``); ``recovered`` is True for a batch a crashed run left and this one finished.
+    ``failed``); ``recovered`` is True for a batch a crashed run left and this one finished;
+    ``profiles`` is the profile build that followed it (``sources stream --profiles``).
     """
 
     batch_id: str
@@ -51,6 +52,7 @@ class SourceBatch:
     files: tuple[str, ...]
     result: BatchResult | None = None
     recovered: bool = False
+    profiles: dict[str, Any] | None = None
 
     @classmethod
     def of(
@@ -75,6 +77,8 @@ class SourceBatch:
         out["files"] = list(self.files)
         if self.recovered:
             out["recovered"] = True
+        if self.profiles is not None:
+            out["profiles"] = self.profiles
         return out
 
 

@@ -8,8 +8,11 @@ same files and the same epoch id, so the replay reuses the batch id and the pipe
 no-op (no ``txnAppId`` is needed: the batch id plays that role, through the pipeline's
 ``replaceWhere`` on ``_batch_id``). The stream holds the source's lease while it runs.
 
+With ``profiles=True`` each micro-batch is followed by the incremental profile build
+(:mod:`lakeport.sources.follow`), inside the same ``foreachBatch`` call.
+
 Checkpoints (:mod:`lakeport.lake.hooks`): ``locked``, then ``stream-claimed-e<N>``,
-``stream-ingested-e<N>``, ``stream-marked-e<N>`` for epoch N.
+``stream-ingested-e<N>``, ``stream-marked-e<N>`` (and ``stream-profiles-e<N>``) for epoch N.
 
 Example:
     >>> out = stream(spark, cfg, "landing", available_now=True)  # doctest: +SKIP
@@ -32,6 +35,7 @@ from lakeport.lake.layout import Lake
 from lakeport.sources.batches import ingest_claimed, recover
 from lakeport.sources.discovery import pattern, source_config
 from lakeport.sources.files import DONE, FAILED, claim, key_of, seen
+from lakeport.sources.follow import follow_profiles
 from lakeport.sources.leases import Lease, acquire
 from lakeport.sources.results import SourceBatch, SourceStream
 
@@ -115,6 +119,7 @@ def start_stream(
     *,
     trigger: str = "10s",
     available_now: bool = False,
+    profiles: bool = False,
 ) -> StreamRun:
     """Start the source's stream (non-blocking); the caller waits on or stops the StreamRun.
 
@@ -127,6 +132,8 @@ def start_stream(
         trigger: the micro-batch interval (see :func:`parse_trigger`).
         available_now: ingest what is there now, in micro-batches of ``max_files_per_batch``
             files, then end.
+        profiles: after each micro-batch, update the identity graph and every policy's
+            profiles incrementally (:mod:`lakeport.sources.follow`).
 
     Returns:
         The running stream, holding the source's lease until :meth:`StreamRun.stop`.
@@ -152,6 +159,10 @@ def start_stream(
     try:
         checkpoint("locked")
         batches.extend(recover(spark, cfg, name, lease))
+        if profiles and batches:
+            batches[-1] = dataclasses.replace(
+                batches[-1], profiles=follow_profiles(spark, cfg, name, None)
+            )
         files = (
             spark.readStream.format("binaryFile")
             .schema("path string, modificationTime timestamp, length long, content binary")
@@ -169,6 +180,9 @@ def start_stream(
         def each(df: DataFrame, epoch_id: int) -> None:
             try:
                 out = _epoch(spark, cfg, name, lease, df, epoch_id)
+                if profiles:  # also for a replayed epoch: its build may not have run
+                    built = follow_profiles(spark, cfg, name, epoch_id)
+                    out = dataclasses.replace(out, profiles=built) if out is not None else None
                 if out is not None:
                     batches.append(out)
             except BaseException as exc:
@@ -250,6 +264,7 @@ def stream(
     *,
     trigger: str = "10s",
     available_now: bool = False,
+    profiles: bool = False,
 ) -> SourceStream:
     """Run the source's stream until it ends (``available_now``) or is interrupted.
 
@@ -259,6 +274,7 @@ def stream(
         name: the source's name.
         trigger: the micro-batch interval (see :func:`parse_trigger`).
         available_now: ingest what is there now, in micro-batches, then end.
+        profiles: update the identity graph and the profiles after each micro-batch.
 
     Returns:
         The micro-batches this process ran (and the batches it recovered first); ``to_json()``
@@ -276,7 +292,9 @@ def stream(
         >>> out.to_json()["mode"], out.status  # doctest: +SKIP
         ('available-now', 'ingested')
     """
-    run_ = start_stream(spark, cfg, name, trigger=trigger, available_now=available_now)
+    run_ = start_stream(
+        spark, cfg, name, trigger=trigger, available_now=available_now, profiles=profiles
+    )
     try:
         run_.wait()
     finally:

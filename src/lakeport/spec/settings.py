@@ -15,7 +15,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from lakeport.spec.base import Problems, Strict
-from lakeport.spec.schema import MAX_IDENTITY_LENGTH
+from lakeport.spec.inlet import InletSettings
+from lakeport.spec.profiles import ProfilesSettings
 
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -54,6 +55,60 @@ FORMAT_OPTIONS = {
 }
 
 
+# The Delta table properties (``delta.<name>``) of Delta Lake 4.4 that a dataset may set
+DELTA_TABLE_PROPERTIES = frozenset(
+    (
+        "appendOnly",
+        "autoOptimize.autoCompact",
+        "autoOptimize.optimizeWrite",
+        "checkpoint.writeStatsAsJson",
+        "checkpoint.writeStatsAsStruct",
+        "checkpointInterval",
+        "checkpointPolicy",
+        "checkpointRetentionDuration",
+        "columnMapping.mode",
+        "dataSkippingNumIndexedCols",
+        "dataSkippingStatsColumns",
+        "dataSkippingStringPrefixLength",
+        "deletedFileRetentionDuration",
+        "enableChangeDataFeed",
+        "enableDeletionVectors",
+        "enableExpiredLogCleanup",
+        "enableInCommitTimestamps",
+        "enableRowTracking",
+        "enableTypeWidening",
+        "isolationLevel",
+        "logRetentionDuration",
+        "parquet.format.version",
+        "randomizeFilePrefixes",
+        "setTransactionRetentionDuration",
+    )
+)
+
+
+def check_table_properties(value: dict[str, Any]) -> dict[str, Any]:
+    """``delta.<property>`` names Delta knows (or ``delta.feature.<name>``), scalar values."""
+    problems = []
+    for key, given in value.items():
+        name = key[len("delta.") :] if key.startswith("delta.") else None
+        if name is None or not (name in DELTA_TABLE_PROPERTIES or name.startswith("feature.")):
+            near = [p for p in sorted(DELTA_TABLE_PROPERTIES) if name and p.lower() == name.lower()]
+            hint = (
+                f"; did you mean 'delta.{near[0]}'?"
+                if near
+                else (
+                    "; use a Delta table property such as delta.checkpointInterval or "
+                    "delta.autoOptimize.autoCompact (README: Performance)"
+                )
+            )
+            problems.append((key, f"{key!r} is not a Delta table property{hint}"))
+        elif isinstance(given, float):
+            problems.append((key, f"give {key} as a string or an integer, not {given!r}"))
+    if problems:
+        raise Problems(problems)
+    return value
+
+
 class PartialIngestion(Strict):
     """Partial ingestion: good rows land while failed rows stay under the thresholds."""
 
@@ -77,6 +132,8 @@ class DatasetConfig(Strict):
     on_invalid: Literal["null", "fail"] = "null"
     dedupe: bool | None = None
     batch_timeout_seconds: int = Field(default=3600, ge=10, le=7 * 86_400)
+    # Delta table properties the dataset's table is created with (over lakeport's defaults)
+    table_properties: dict[str, str | int | bool] = Field(default_factory=dict)
     description: str | None = None
     last_updated: str | None = Field(default=None, min_length=1)
 
@@ -84,6 +141,11 @@ class DatasetConfig(Strict):
     @classmethod
     def _yaml_null(cls, value: Any) -> Any:
         return "null" if value is None else value  # YAML reads an unquoted null as nothing
+
+    @field_validator("table_properties")
+    @classmethod
+    def _table_properties(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return check_table_properties(value)
 
     @field_validator("schema_name", "mapping")
     @classmethod
@@ -163,141 +225,6 @@ class EventSettings(Strict):
     webhook: WebhookSettings | None = None
 
 
-class Guardrails(Strict):
-    """Limits that stop one shared value from collapsing many people into one profile."""
-
-    max_identities_per_graph: int = Field(default=50, ge=2, le=100_000)
-    max_identities_per_record: int = Field(default=20, ge=2, le=10_000)
-    max_identity_length: int = Field(default=MAX_IDENTITY_LENGTH, ge=1, le=65_536)
-
-
-class JunkRegex(Strict):
-    """A junk value given as a Java regular expression that must match the whole value."""
-
-    regex: str = Field(min_length=1)
-
-    @field_validator("regex")
-    @classmethod
-    def _compiles(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"{value!r} is not a regular expression ({exc})") from None
-        return value
-
-
-class NamespaceRules(Strict):
-    """One identity namespace: normalisation before matching, its junk values, uniqueness."""
-
-    normalise: list[Literal["trim", "lower", "upper", "digits", "e164"]] = Field(
-        default_factory=list
-    )
-    junk: list[str | JunkRegex] = Field(default_factory=list)
-    unique: bool = False
-
-
-class IdentityRules(Strict):
-    """Rules of an identity service: junk values, unique namespaces, priority, normalisation."""
-
-    default_junk: bool = True
-    priority: list[str] = Field(default_factory=list)
-    namespaces: dict[str, NamespaceRules] = Field(default_factory=dict)
-
-    @field_validator("namespaces", mode="before")
-    @classmethod
-    def _empty_means_defaults(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: {} if v is None else v for k, v in value.items()}
-        return value
-
-    @field_validator("priority")
-    @classmethod
-    def _once(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("a namespace is listed twice; list each namespace once")
-        return value
-
-
-class MergePolicy(Strict):
-    """How fragments become one profile: which identity graph, and which value wins."""
-
-    merge: Literal["timestamp_ordered", "dataset_precedence"] = "timestamp_ordered"
-    identity_graph: Literal["stitched", "none"] = "stitched"
-    datasets: list[str] | None = None
-    description: str | None = None
-
-    @model_validator(mode="after")
-    def _datasets_for_precedence(self) -> MergePolicy:
-        if self.merge == "dataset_precedence" and not self.datasets:
-            raise Problems(
-                [
-                    (
-                        "datasets",
-                        "dataset_precedence needs the ordered list of datasets, first wins; "
-                        "add datasets: [<first>, <second>, ...]",
-                    )
-                ]
-            )
-        if self.merge == "timestamp_ordered" and self.datasets is not None:
-            raise Problems(
-                [
-                    (
-                        "datasets",
-                        "only dataset_precedence takes a dataset list (timestamp_ordered merges every "
-                        "profile dataset); remove it or set merge: dataset_precedence",
-                    )
-                ]
-            )
-        if self.datasets and len(set(self.datasets)) != len(self.datasets):
-            raise Problems([("datasets", "a dataset is listed twice; list each dataset once")])
-        return self
-
-
-class ProfilesSettings(Strict):
-    """Identity stitching and the merge policies, one profiles table per policy."""
-
-    default_policy: str = "timestamp_ordered"
-    guardrails: Guardrails = Field(default_factory=Guardrails)
-    identity_rules: IdentityRules = Field(default_factory=IdentityRules)
-    # connected components finish on the driver once this many links remain (0: never)
-    driver_max_links: int = Field(default=20_000_000, ge=0, le=200_000_000)
-    policies: dict[str, MergePolicy] = Field(
-        default_factory=lambda: {"timestamp_ordered": MergePolicy()}
-    )
-
-    @field_validator("policies", mode="before")
-    @classmethod
-    def _empty_policy_means_defaults(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: {} if v is None else v for k, v in value.items()}
-        return value
-
-    @model_validator(mode="after")
-    def _policy_names(self) -> ProfilesSettings:
-        problems = [
-            (
-                f"policies.{name}",
-                "a policy name must be lower-case letters, digits and '_', starting with a letter "
-                "(it names the directory profiles/<policy>/); rename it",
-            )
-            for name in self.policies
-            if not re.fullmatch(r"[a-z][a-z0-9_]*", name)
-        ]
-        if not self.policies:
-            problems.append(("policies", "declare at least one merge policy"))
-        elif self.default_policy not in self.policies:
-            problems.append(
-                (
-                    "default_policy",
-                    f"{self.default_policy!r} is not a policy here; use one of: "
-                    f"{', '.join(self.policies)}",
-                )
-            )
-        if problems:
-            raise Problems(problems)
-        return self
-
-
 class SourceConfig(Strict):
     """A landing location whose new files are ingested into a dataset (``lakeport sources run``).
 
@@ -333,6 +260,7 @@ class LakeportFile(Strict):
     datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
     profiles: ProfilesSettings = Field(default_factory=ProfilesSettings)
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    inlet: InletSettings = Field(default_factory=InletSettings)
 
     @field_validator("datasets", mode="before")
     @classmethod

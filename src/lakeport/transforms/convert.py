@@ -18,17 +18,15 @@ from pyspark.sql import types as T
 from lakeport.errors import ErrorCode
 from lakeport.transforms.datetimes import (
     epoch_to_timestamp,
-    epoch_value,
-    json_value,
     parse_date,
     parse_datetime,
 )
 from lakeport.transforms.datetimes import in_range as _in_range
 from lakeport.transforms.datetimes import in_zone as _in_zone
+from lakeport.transforms.epochs import epoch_value, json_value
 from lakeport.transforms.notes import dst_notes
 from lakeport.transforms.types import PRIMITIVE_SPARK_TYPES
-from lakeport.transforms.values import Converted, blank_to_null
-from lakeport.transforms.values import blank as _blank
+from lakeport.transforms.values import Converted, blank_to_null, filled
 from lakeport.transforms.values import strip as _strip
 
 # the datetime parsers and the result type live in their own modules; this is their entry point
@@ -39,6 +37,7 @@ __all__ = [
     "epoch_to_timestamp",
     "parse_date",
     "parse_datetime",
+    "source_text",
     "string_to_boolean",
 ]
 
@@ -58,14 +57,33 @@ TRUE_WORDS = ("true", "yes", "y", "on")
 FALSE_WORDS = ("false", "no", "n", "off")
 
 
-def string_to_boolean(s: Column) -> Column:
-    """true/false, yes/no, y/n, on/off in any case; null otherwise.
+def string_to_boolean(s: Column, *, text: Column | None = None) -> Column:
+    """true/false, yes/no, y/n, on/off in any case; null otherwise. ``text``: ``s`` trimmed and
+    lower-cased, when the caller has it as a column already.
 
     Example:
         >>> df.select(string_to_boolean(F.col("opt_in")).alias("opt_in"))  # doctest: +SKIP
     """
-    t = F.lower(_strip(s))
+    t = text if text is not None else F.lower(_strip(s))
     return F.when(t.isin(*TRUE_WORDS), F.lit(True)).when(t.isin(*FALSE_WORDS), F.lit(False))
+
+
+_TEXT_TARGETS = ("byte", "short", "integer", "long", "double", "boolean", "date", "datetime")
+
+
+def source_text(src: Column, src_type: T.DataType, target: str) -> Column | None:
+    """The text a conversion of ``src`` to ``target`` reads: the value trimmed (lower-cased for
+    booleans), or None when it reads no text. The mapping engine computes it once per row, in its
+    own projection, and passes it to :func:`convert` as ``text``.
+
+    Example:
+        >>> t = source_text(F.col("qty"), T.StringType(), "integer")  # doctest: +SKIP
+    """
+    if isinstance(src_type, T.VariantType) and target in ("date", "datetime"):
+        return _strip(src.cast("string"))
+    if not isinstance(src_type, T.StringType) or target not in _TEXT_TARGETS:
+        return None
+    return F.lower(_strip(src)) if target == "boolean" else _strip(src)
 
 
 def _integral(n: Column, target: str) -> Converted:
@@ -84,13 +102,16 @@ def convert(
     formats: list[str] | None = None,
     timezone: str = "UTC",
     unit: str | None = None,
+    text: Column | None = None,
 ) -> list[Converted]:
     """Convert ``src`` of Spark type ``src_type`` to the lakeport primitive type ``target``.
 
-    Returns a list of Converted whose first element carries the value; each element's ``invalid``
-    flags one failure kind (a conversion can fail as "not a number" or as "out of range").
+    Returns a list of Converted whose first element carries the value (and ``raw``/``finish``);
+    each element's ``invalid`` flags one failure kind (a conversion can fail as "not a number" or
+    as "out of range"), and its ``invalid_from`` computes that flag from the final value.
     Unsupported combinations (per the conversion table) are flagged CONVERSION_TYPE_MISMATCH
-    for every non-null value.
+    for every non-null value. ``text`` is :func:`source_text` of the same arguments, when the
+    caller has it as a column already (the mapping engine): every costly step then reads it.
 
     Example:
         >>> parts = convert(F.col("age"), T.StringType(), "integer")  # doctest: +SKIP
@@ -101,7 +122,7 @@ def convert(
     numeric_src = integral_src or isinstance(src_type, T.FloatType | T.DoubleType | T.DecimalType)
     if isinstance(src_type, T.VariantType):  # a JSON value (JSON readers, date/datetime targets)
         if target in ("datetime", "date"):
-            return json_value(src, target, formats=formats, timezone=timezone, unit=unit)
+            return json_value(src, target, formats=formats, timezone=timezone, unit=unit, text=text)
         return convert(src.cast("string"), T.StringType(), target, timezone=timezone)
 
     if target == "string":
@@ -114,27 +135,30 @@ def convert(
 
     if target == "datetime":
         if string_src:
-            return [parse_datetime(src, formats=formats, timezone=timezone, unit=unit)]
+            return [parse_datetime(src, formats=formats, timezone=timezone, unit=unit, text=text)]
         if integral_src:
             return [epoch_value(src.cast("bigint"), target, unit)]
         if isinstance(src_type, T.TimestampType):
             return [Converted(src, F.lit(False))]
         if isinstance(src_type, T.TimestampNTZType | T.DateType):
             # wall-clock values (a date is its midnight) are read in the mapping's zone
-            value = _in_range(_in_zone(src.cast("timestamp"), timezone))
+            wall = src.cast("timestamp")
+            value = _in_range(_in_zone(wall, timezone))
             return [
                 Converted(
                     value,
                     src.isNotNull() & value.isNull(),
                     ErrorCode.CONVERSION_OUT_OF_RANGE.value,
-                    notes=dst_notes(src.cast("timestamp"), value, timezone),
+                    invalid_from=lambda v: v.isNull() & src.isNotNull(),
+                    notes=dst_notes(value, timezone, wall),
+                    notes_from=lambda v: dst_notes(v, timezone, wall),
                 )
             ]
         return [_mismatch(src, target)]
 
     if target == "date":
         if string_src:
-            return [parse_date(src, formats=formats, timezone=timezone, unit=unit)]
+            return [parse_date(src, formats=formats, timezone=timezone, unit=unit, text=text)]
         if integral_src:
             return [epoch_value(src.cast("bigint"), target, unit)]
         if isinstance(src_type, T.DateType | T.TimestampType | T.TimestampNTZType):
@@ -143,10 +167,15 @@ def convert(
 
     if target == "boolean":
         if string_src:
-            value = string_to_boolean(src)
+            t = text if text is not None else F.lower(_strip(src))
+            value = string_to_boolean(src, text=t)
+            code = ErrorCode.CONVERSION_INVALID_BOOLEAN.value
             return [
                 Converted(
-                    value, ~_blank(src) & value.isNull(), ErrorCode.CONVERSION_INVALID_BOOLEAN.value
+                    value,
+                    filled(t) & value.isNull(),
+                    code,
+                    invalid_from=lambda v: v.isNull() & filled(t),
                 )
             ]
         if isinstance(src_type, T.BooleanType):
@@ -155,38 +184,14 @@ def convert(
 
     if target == "double":
         if string_src:
-            t = _strip(src)
-            number = F.when(t.rlike(_DECIMAL), t.try_cast("double"))
-            finite = number.isNotNull() & (F.abs(number) != F.lit(float("inf")))
-            value = F.when(finite, number)
-            not_number = ~_blank(src) & number.isNull()
-            overflow = number.isNotNull() & ~finite
-            return [
-                Converted(value, not_number, ErrorCode.CONVERSION_INVALID_NUMBER.value),
-                Converted(F.lit(None), overflow, ErrorCode.CONVERSION_OUT_OF_RANGE.value),
-            ]
+            return _string_to_double(text if text is not None else _strip(src))
         if numeric_src:
             return [Converted(src.cast("double"), F.lit(False))]
         return [_mismatch(src, target)]
 
     if target in INTEGER_RANGES:
         if string_src:
-            t = _strip(src)
-            well_formed = t.rlike(_INTEGER)
-            # leading zeros would not fit decimal(38,0) but do not change the value
-            digits = F.regexp_replace(t, r"^([+-]?)0+(?=[0-9])", "$1")
-            wide = F.when(well_formed, digits.try_cast("decimal(38,0)"))
-            lo, hi = INTEGER_RANGES[target]
-            in_range = F.coalesce(wide.between(lo, hi), F.lit(False))
-            value = F.when(in_range, wide.cast(SPARK_TYPES[target]))
-            return [
-                Converted(value, well_formed & ~in_range, ErrorCode.CONVERSION_OUT_OF_RANGE.value),
-                Converted(
-                    F.lit(None),
-                    ~_blank(src) & ~well_formed,
-                    ErrorCode.CONVERSION_INVALID_NUMBER.value,
-                ),
-            ]
+            return _string_to_integer(text if text is not None else _strip(src), target)
         if integral_src:
             return [_integral(src.cast("decimal(38,0)"), target)]
         if numeric_src:
@@ -205,6 +210,67 @@ def convert(
         return [_mismatch(src, target)]
 
     raise ValueError(f"convert(): unsupported target type {target!r}")  # pragma: no cover
+
+
+def _string_to_double(t: Column) -> list[Converted]:
+    """Trimmed text to a double: one regex (JSON-style numbers only) and one cast; out of range
+    when the number is infinite (``1e400``)."""
+    raw = F.when(t.rlike(_DECIMAL), t.try_cast("double"))  # the cast cannot fail there
+
+    def finish(r: Column) -> Column:
+        return F.when(F.abs(r) != F.lit(float("inf")), r)
+
+    def not_number(v: Column) -> Column:  # the regex runs again on failed values only
+        return v.isNull() & filled(t) & ~t.rlike(_DECIMAL)
+
+    def overflow(v: Column) -> Column:
+        return v.isNull() & filled(t) & t.rlike(_DECIMAL)
+
+    value = finish(raw)
+    return [
+        Converted(
+            value,
+            not_number(value),
+            ErrorCode.CONVERSION_INVALID_NUMBER.value,
+            invalid_from=not_number,
+            raw=raw,
+            finish=finish,
+        ),
+        Converted(F.lit(None), overflow(value), ErrorCode.CONVERSION_OUT_OF_RANGE.value, overflow),
+    ]
+
+
+def _string_to_integer(t: Column, target: str) -> list[Converted]:
+    """Trimmed text to an integer type: one regex (digits, optional sign) and one ``bigint``
+    cast; a well-formed number outside the type's range (a bigint cast of more than 19 digits
+    fails: beyond every range) is out of range."""
+    lo, hi = INTEGER_RANGES[target]
+    # leading zeros and a + sign are fine for the cast; it only fails past the bigint range
+    raw = F.when(t.rlike(_INTEGER), t.try_cast("bigint"))
+
+    def finish(r: Column) -> Column:
+        return F.when(r.between(lo, hi), r.cast(SPARK_TYPES[target]))
+
+    def out_of_range(v: Column) -> Column:  # the regex runs again on failed values only
+        return v.isNull() & filled(t) & t.rlike(_INTEGER)
+
+    def not_number(v: Column) -> Column:
+        return v.isNull() & filled(t) & ~t.rlike(_INTEGER)
+
+    value = finish(raw)
+    return [
+        Converted(
+            value,
+            out_of_range(value),
+            ErrorCode.CONVERSION_OUT_OF_RANGE.value,
+            invalid_from=out_of_range,
+            raw=raw,
+            finish=finish,
+        ),
+        Converted(
+            F.lit(None), not_number(value), ErrorCode.CONVERSION_INVALID_NUMBER.value, not_number
+        ),
+    ]
 
 
 def _mismatch(src: Column, target: str) -> Converted:

@@ -17,6 +17,14 @@ Datetime rules (SEMANTICS.md, "Types and datetimes"):
 * Epoch values before 1971 or after 2200, and local times in a DST gap or overlap, land with a
   warning note (:mod:`lakeport.transforms.notes`).
 
+How a text is read, cheaply (a failing cast or ``try_to_timestamp`` throws inside Spark and costs
+~20 times a successful one, a regex several times a cast): the trimmed text is computed once
+(the mapping engine materialises it); its shape picks **one** branch. A declared format is parsed
+only where its shape guard holds (:mod:`lakeport.transforms.formats`). A text with ``-`` as its
+fifth character is ISO-shaped: one strict regex, then Spark's own cast. Anything else can only be
+an epoch number: length, sign and end checks make it digit-shaped before the one ``bigint``
+cast. Range checks and warnings look at the parsed value, not the text.
+
 Example:
     >>> c = parse_datetime(F.col("ts"), timezone="America/New_York")  # doctest: +SKIP
     >>> df.select(c.value.alias("ts_utc"), c.invalid.alias("bad"))  # doctest: +SKIP
@@ -28,22 +36,21 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from lakeport.errors import ErrorCode
+from lakeport.transforms.formats import guard
 from lakeport.transforms.notes import Note, dst_notes, epoch_note
-from lakeport.transforms.values import Converted
-from lakeport.transforms.values import blank as _blank
-from lakeport.transforms.values import strip as _strip
+from lakeport.transforms.values import Converted, filled, strip
 
+# case-insensitive T and Z: the text is not upper-cased (a declared format reads it as it is)
 _ISO = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
+    r"([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
 )
-_HAS_OFFSET = r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
-_NO_SECONDS = r"^([0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2})(?=$|Z|[+-])"
-_DATE_ONLY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # 9+ digits: up to 8 digits a string has the shape of an ISO 8601 year or basic date (2018, 20180710).
 # At most 15 digits of millis or 12 of seconds: longer is past year 9999 anyway, and the cap keeps
-# timestamp_millis/_seconds from overflowing (which throws under ANSI) without a second range test.
-_DIGITS = {"millis": r"^-?[0-9]{9,15}$", "seconds": r"^-?[0-9]{9,12}$"}
+# timestamp_millis/_seconds from overflowing (which throws under ANSI).
+_MAX_DIGITS = {"millis": 15, "seconds": 12}
+# a bigint cast skips these at the ends of a text; a digit string has none
+_CONTROLS = "".join(map(chr, range(32))) + "\x7f"
 # Instants outside 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999Z are invalid: year 0 and
 # year 10000 exist for Spark but not for Python, JSON Schema date-times or most consumers.
 _MIN_MICROS = -62_135_596_800_000_000
@@ -83,28 +90,132 @@ def in_range(ts: Column) -> Column:
     return F.when(F.unix_micros(ts).between(_MIN_MICROS, _MAX_MICROS), ts)
 
 
+def _day(text: str) -> Column:
+    return F.lit(text).cast("date")  # a constant (Python's strftime has no 4-digit year 1)
+
+
+def _date_in_range(d: Column) -> Column:
+    return F.when(d.between(_day("0001-01-01"), _day("9999-12-31")), d)
+
+
 def epoch_to_timestamp(n: Column, unit: str = "millis") -> Column:
     """Integral epoch value (millis or seconds) to a UTC timestamp; null when out of range.
 
     Example:
         >>> df.select(epoch_to_timestamp(F.col("ts_ms")).alias("ts"))  # doctest: +SKIP
     """
-    lo, hi = (
-        (_MIN_EPOCH_SECONDS, _MAX_EPOCH_SECONDS)
-        if unit == "seconds"
-        else (_MIN_EPOCH_MILLIS, _MAX_EPOCH_MILLIS)
+    lo, hi = epoch_range(unit)
+    return F.when(n.between(lo, hi), _epoch(n, unit))
+
+
+def epoch_range(unit: str | None) -> tuple[int, int]:
+    """The epoch numbers (seconds or millis) of 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999Z."""
+    if unit == "seconds":
+        return _MIN_EPOCH_SECONDS, _MAX_EPOCH_SECONDS
+    return _MIN_EPOCH_MILLIS, _MAX_EPOCH_MILLIS
+
+
+def max_epoch_digits(unit: str | None) -> int:
+    """The most digits an epoch number in range has (15 for millis, 12 for seconds)."""
+    return _MAX_DIGITS["seconds" if unit == "seconds" else "millis"]
+
+
+def _epoch(n: Column, unit: str | None) -> Column:
+    return F.timestamp_seconds(n) if unit == "seconds" else F.timestamp_millis(n)
+
+
+def digit_count(t: Column) -> Column:
+    """How many characters of ``t`` are not a leading ``-``."""
+    n = F.octet_length(t)
+    return F.when(F.startswith(t, F.lit("-")), n - 1).otherwise(n)
+
+
+def _epoch_shaped(t: Column, unit: str | None) -> Column:
+    """True where ``t`` is ``-?[0-9]{9,15}`` (12 for seconds), except that a character inside may
+    be a non-digit (the cast then says so): the length, the first character and the ends."""
+    first = F.startswith(t, F.lit("-")) | ((t >= F.lit("0")) & (t < F.lit(":")))
+    return (
+        digit_count(t).between(9, max_epoch_digits(unit))
+        & first
+        & (F.locate("-", t, 2) == 0)
+        & (F.octet_length(F.rtrim(t, F.lit(_CONTROLS))) == F.octet_length(t))
     )
-    ts = F.timestamp_seconds(n) if unit == "seconds" else F.timestamp_millis(n)
-    return F.when(n.between(lo, hi), ts)
 
 
-def _format_candidate(s: Column, fmt: str, timezone: str) -> Column:
-    parsed = F.try_to_timestamp(s, F.lit(fmt))
+def _iso_shaped(t: Column) -> Column:
+    return F.locate("-", t, 5) == 5
+
+
+def _iso(t: Column) -> Column:
+    """An ISO 8601 text as a timestamp (wall-clock as UTC when it has no offset), else null."""
+    n = F.octet_length(t)
+    lower = (F.locate("t", t, 11) == 11) | F.endswith(t, F.lit("z"))
+    u = F.when(lower, F.upper(t)).otherwise(t)
+    # Spark's cast reads HH:mm alone but not HH:mm followed by an offset: add the seconds
+    short = (n == 16) | ((n > 16) & (F.locate(":", t, 17) != 17))
+    fixed = F.when(
+        short, F.concat(F.substring(u, 1, 16), F.lit(":00"), F.substring(u, 17, 64))
+    ).otherwise(u)
+    return F.when(t.rlike(_ISO), fixed.try_cast("timestamp"))
+
+
+def _offset(t: Column) -> Column:
+    """For an ISO text: true when it carries an offset (or Z)."""
+    return (F.octet_length(t) > 16) & (
+        F.endswith(t, F.lit("Z"))
+        | F.endswith(t, F.lit("z"))
+        | (F.locate("+", t, 17) > 0)
+        | (F.locate("-", t, 17) > 0)
+    )
+
+
+def _zoned_iso(t: Column, timezone: str) -> Column:
+    wall = _iso(t)
+    if timezone == "UTC":
+        return wall
+    return F.when(_offset(t), wall).otherwise(F.to_utc_timestamp(wall, timezone))
+
+
+def _format(t: Column, fmt: str, timezone: str) -> Column:
+    parsed = F.try_to_timestamp(t, F.lit(fmt))
     return parsed if _has_zone(fmt) else in_zone(parsed, timezone)
 
 
+def _candidates(t: Column, formats: list[str], timezone: str, checked: bool) -> list[Column]:
+    """Each declared format's parse, run only where the text has the format's shape."""
+    out = []
+    for fmt in formats:
+        parsed = _format(t, fmt, timezone)
+        out.append(F.when(guard(t, fmt), in_range(parsed) if checked else parsed))
+    return out
+
+
+def _unmatched(t: Column, formats: list[str], timezone: str) -> Column:
+    """True where no declared format read the text (parses again: use it on rare rows only)."""
+    out = F.lit(True)
+    for c in _candidates(t, formats, timezone, checked=True):
+        out = out & c.isNull()
+    return out
+
+
+def _local(t: Column, formats: list[str], timezone: str) -> Column:
+    """The wall-clock time a text was read as in ``timezone`` (null when it had an offset or
+    was an epoch number): the DST notes' input. Parses again: the notes call it on rare rows."""
+    out = F.when(_iso_shaped(t) & ~_offset(t), _iso(t))
+    for fmt in reversed(formats):
+        parsed = F.try_to_timestamp(t, F.lit(fmt))
+        read = in_range(_format(t, fmt, timezone)).isNotNull()
+        out = F.when(guard(t, fmt) & read, None if _has_zone(fmt) else parsed).otherwise(out)
+    return out
+
+
 def parse_datetime(
-    s: Column, *, formats: list[str] | None = None, timezone: str = "UTC", unit: str | None = None
+    s: Column,
+    *,
+    formats: list[str] | None = None,
+    timezone: str = "UTC",
+    unit: str | None = None,
+    text: Column | None = None,
 ) -> Converted:
     """Parse a string column into a UTC timestamp following the datetime rules above.
 
@@ -113,6 +224,8 @@ def parse_datetime(
         formats: explicit DateTimeFormatter patterns, tried in order (then ISO and epoch forms).
         timezone: IANA zone for values without an offset.
         unit: ``"seconds"`` to read digit strings as epoch seconds (default milliseconds).
+        text: ``s`` trimmed (:func:`~lakeport.transforms.values.strip`), when the caller has it
+            as a column already.
 
     Returns:
         Converted with code ``CONVERSION_INVALID_DATETIME``.
@@ -120,56 +233,51 @@ def parse_datetime(
     Example:
         >>> c = parse_datetime(F.col("created"), formats=["dd/MM/yyyy HH:mm"], timezone="Europe/Paris")  # doctest: +SKIP
     """
-    trimmed = _strip(s)
-    t = F.upper(trimmed)
-    seconds = unit == "seconds"
-    number = t.try_cast("bigint")
-    epoch = F.timestamp_seconds(number) if seconds else F.timestamp_millis(number)
-    # Spark's cast takes HH:mm alone but not HH:mm followed by an offset: add the seconds
-    wall = F.regexp_replace(t, _NO_SECONDS, "$1:00").try_cast("timestamp")
-    iso = wall
-    local = None  # the wall-clock time that was read in `timezone` (for the DST notes)
-    if timezone != "UTC":
-        offset = t.rlike(_HAS_OFFSET)
-        zone = F.when(offset, F.lit("UTC")).otherwise(F.lit(timezone))
-        iso = F.to_utc_timestamp(wall, zone)
-        local = F.when(number.isNull() & ~offset, wall)
-    is_epoch = t.rlike(_DIGITS["seconds" if seconds else "millis"])
-    # Only values at the edges of years 0001/9999 can leave the range through their offset;
-    # checking just those keeps the parse from being evaluated twice on every row.
-    edge = t.startswith("0000") | t.startswith("0001-01-01") | t.startswith("9999-12-31")
-    iso = F.when(edge, in_range(iso)).otherwise(iso)
-    parsed = F.when(is_epoch, in_range(epoch)).when(t.rlike(_ISO), iso)
-    # a value that lands while its digits make a number was read as that epoch number
-    epoch_n = number
+    t = text if text is not None else strip(s)
+    formats = list(formats or [])
+    number = F.when(_epoch_shaped(t, unit), t.try_cast("bigint"))
+    iso = _zoned_iso(t, timezone)
+    raw = F.when(_iso_shaped(t), iso).otherwise(_epoch(number, unit))
     if formats:
-        candidates = [in_range(_format_candidate(trimmed, fmt, timezone)) for fmt in formats]
-        parsed = F.coalesce(*candidates, parsed)
-        unmatched = F.lit(True)
-        for c in candidates:
-            unmatched = unmatched & c.isNull()
-        epoch_n = F.when(unmatched, number)
-        if local is not None:
-            chosen = F.when(unmatched, local)
-            for fmt, c in reversed(list(zip(formats, candidates, strict=True))):
-                read = None if _has_zone(fmt) else F.try_to_timestamp(trimmed, F.lit(fmt))
-                chosen = F.when(c.isNotNull(), read).otherwise(chosen)
-            local = chosen
-    value = F.when(~_blank(s), parsed)
-    notes: tuple[Note, ...] = (epoch_note(epoch_n, value, unit),)
-    if local is not None:
-        notes += dst_notes(local, value, timezone)
+        raw = F.coalesce(*_candidates(t, formats, timezone, checked=False), raw)
+        value = in_range(raw)
+    else:
+        # one evaluation of the parse: only the first and last days of the range can leave it
+        edge = F.startswith(t, F.lit("0000"))
+        for day in ("0001-01-01", "9999-12-31"):
+            edge = edge | F.startswith(t, F.lit(day))
+        checked_iso = F.when(edge, in_range(iso)).otherwise(iso)
+        value = F.when(_iso_shaped(t), checked_iso).otherwise(
+            epoch_to_timestamp(number, unit or "millis")
+        )
+    raw, value = F.when(filled(t), raw), F.when(filled(t), value)
+
+    def notes(v: Column) -> tuple[Note, ...]:
+        read = _epoch_shaped(t, unit)
+        if formats:
+            read = read & _unmatched(t, formats, timezone)
+        out: tuple[Note, ...] = (epoch_note(v, unit, read),)
+        return out + dst_notes(v, timezone, _local(t, formats, timezone))
+
     return Converted(
         value,
-        ~_blank(s) & value.isNull(),
+        filled(t) & value.isNull(),
         ErrorCode.CONVERSION_INVALID_DATETIME.value,
-        invalid_from=lambda v: ~_blank(s) & v.isNull(),
-        notes=notes,
+        invalid_from=lambda v: v.isNull() & filled(t),
+        notes=notes(value),
+        raw=raw,
+        finish=in_range,
+        notes_from=notes,
     )
 
 
 def parse_date(
-    s: Column, *, formats: list[str] | None = None, timezone: str = "UTC", unit: str | None = None
+    s: Column,
+    *,
+    formats: list[str] | None = None,
+    timezone: str = "UTC",
+    unit: str | None = None,
+    text: Column | None = None,
 ) -> Converted:
     """Parse a string column into a date: ``yyyy-MM-dd``, a full datetime (its UTC date), or epoch.
 
@@ -182,74 +290,50 @@ def parse_date(
     Example:
         >>> c = parse_date(F.col("birthday"), formats=["dd/MM/yyyy"])  # doctest: +SKIP
     """
-    t = _strip(s)
-    plain_date = t.try_cast("date")
-    plain = F.when(t.rlike(_DATE_ONLY) & (F.year(plain_date) >= 1), plain_date)
-    dt = parse_datetime(s, timezone=timezone, unit=unit)
-    parsed = F.coalesce(plain, F.to_date(dt.value))
-    from_dt = plain.isNull()  # the date of a full date-time or an epoch value
-    if formats:
-        candidates = []
-        for fmt in formats:
-            if _letters(fmt) & (_TIME_LETTERS | _ZONE_LETTERS):
-                candidates.append(F.to_date(in_range(_format_candidate(t, fmt, timezone))))
-            else:
-                candidates.append(F.to_date(in_range(F.try_to_timestamp(t, F.lit(fmt)))))
-            from_dt = from_dt & candidates[-1].isNull()
-        parsed = F.coalesce(*candidates, parsed)
-    value = F.when(~_blank(s), parsed)
-    # the epoch warning only: a DST shift of a time of day rarely moves its UTC date
-    epoch = [n for n in dt.notes if n.code == ErrorCode.DATETIME_EPOCH_UNIT_SUSPECT.value]
+    t = text if text is not None else strip(s)
+    formats = list(formats or [])
+    # yyyy-MM-dd exactly: Spark's date cast also takes 2018-7-1, +2018-07-01 and 2018-07-1T...
+    plain_shape = (
+        (F.octet_length(t) == 10)
+        & (t >= F.lit("0"))
+        & (t < F.lit(":"))
+        & (F.locate("-", t, 5) == 5)
+        & (F.locate("-", t, 8) == 8)
+        & ~F.endswith(t, F.lit("T"))
+    )
+    dt = parse_datetime(s, timezone=timezone, unit=unit, text=t)
+    assert dt.raw is not None
+    candidates = []
+    for fmt in formats:
+        if _letters(fmt) & (_TIME_LETTERS | _ZONE_LETTERS):
+            parsed = _format(t, fmt, timezone)
+        else:  # a calendar date: the same day in any zone
+            parsed = F.try_to_timestamp(t, F.lit(fmt))
+        candidates.append(F.when(guard(t, fmt), F.to_date(in_range(parsed))))
+    raw = F.coalesce(
+        *candidates,
+        F.when(plain_shape, t.try_cast("date")),
+        F.to_date(dt.raw),
+    )
+    raw = F.when(filled(t), raw)
+    value = _date_in_range(raw)
+
+    def notes(v: Column) -> tuple[Note, ...]:
+        # the epoch warning only: a DST shift of a time of day rarely moves its UTC date
+        odd = v.isNotNull() & ((v < _day("1971-01-01")) | (v >= _day("2201-01-01")))
+        odd = odd & _epoch_shaped(t, unit)
+        if formats:
+            odd = odd & _unmatched(t, formats, timezone)
+        ts = F.when(odd, _epoch(t.try_cast("bigint"), unit))
+        return (epoch_note(ts, unit),)
+
     return Converted(
         value,
-        ~_blank(s) & value.isNull(),
+        filled(t) & value.isNull(),
         ErrorCode.CONVERSION_INVALID_DATE.value,
-        invalid_from=lambda v: ~_blank(s) & v.isNull(),
-        notes=tuple(n._replace(flag=n.flag & from_dt) for n in epoch),
+        invalid_from=lambda v: v.isNull() & filled(t),
+        notes=notes(value),
+        raw=raw,
+        finish=_date_in_range,
+        notes_from=notes,
     )
-
-
-def epoch_value(n: Column, target: str, unit: str | None) -> Converted:
-    """An integral epoch number (bigint, or decimal(38,0) of any size) as a datetime or a date:
-    CONVERSION_OUT_OF_RANGE past years 0001..9999, a DATETIME_EPOCH_UNIT_SUSPECT note outside
-    1971..2200."""
-    unit = unit or "millis"
-    lo, hi = (
-        (_MIN_EPOCH_SECONDS, _MAX_EPOCH_SECONDS)
-        if unit == "seconds"
-        else (_MIN_EPOCH_MILLIS, _MAX_EPOCH_MILLIS)
-    )
-    ts = F.when(n.between(lo, hi), epoch_to_timestamp(n.cast("bigint"), unit))
-    value = ts if target == "datetime" else F.to_date(ts)
-    return Converted(
-        value,
-        n.isNotNull() & value.isNull(),
-        ErrorCode.CONVERSION_OUT_OF_RANGE.value,
-        notes=(epoch_note(n, ts, unit),),
-    )
-
-
-def json_value(
-    src: Column, target: str, *, formats: list[str] | None, timezone: str, unit: str | None
-) -> list[Converted]:
-    """A JSON value read as a variant: a JSON integer is an epoch number of any size (``0``,
-    ``2018``); anything else is read as its text, like a string value."""
-    text = src.cast(
-        "string"
-    )  # a string's text, a number's digits, an object's JSON; JSON null: null
-    whole = F.coalesce(F.to_json(src).rlike(r"^-?[0-9]+$"), F.lit(False))
-    epoch = epoch_value(F.when(whole, text.try_cast("decimal(38,0)")), target, unit)
-    parse = parse_datetime if target == "datetime" else parse_date
-    parsed = parse(text, formats=formats, timezone=timezone, unit=unit)
-    return [
-        Converted(
-            F.when(whole, epoch.value).otherwise(parsed.value),
-            ~whole & parsed.invalid,
-            parsed.code,
-            invalid_from=lambda v: ~whole & ~_blank(text) & v.isNull(),
-            notes=(*epoch.notes, *(n._replace(flag=n.flag & ~whole) for n in parsed.notes)),
-        ),
-        Converted(
-            F.lit(None), whole & epoch.value.isNull(), ErrorCode.CONVERSION_OUT_OF_RANGE.value
-        ),
-    ]

@@ -3,13 +3,16 @@
 Primitive fields go through :mod:`lakeport.transforms.convert`; arrays and maps convert every item
 (``transform``/``transform_values``) and fail as a whole (``CONVERSION_INVALID_ITEM``).
 
+The mapping engine converts a primitive field in steps (:func:`primitive_parts`: the trimmed
+text, the one costly expression, the final value, the flags); :func:`convert_field` gives the
+same conversion as single expressions.
+
 Example:
     >>> value, fails = convert_field(F.col("ts"), T.StringType(), FieldSpec(type="datetime"), "ts", PLAIN, "UTC")  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from pyspark.sql import functions as F
@@ -36,10 +39,44 @@ PLAIN = Parsing()
 
 
 def shown(src: Column) -> Column:
-    from pyspark.sql import functions as F
-
     text = F.coalesce(F.substring(src.cast("string"), 1, 120), F.lit("null"))
     return F.concat(F.lit("'"), text, F.lit("'"))
+
+
+def failure_message(src: Column, target: str, code: str) -> Column:
+    """``value '<source>' cannot become a <target>`` (and why), for a failed conversion."""
+    why = ""
+    if code == ErrorCode.CONVERSION_OUT_OF_RANGE.value:
+        why = " (out of range)"
+    elif code == ErrorCode.CONVERSION_TYPE_MISMATCH.value:
+        why = " (source type does not convert)"
+    return F.concat(F.lit("value "), shown(src), F.lit(f" cannot become a {target}{why}"))
+
+
+def note_message(src: Column, message: Column) -> Column:
+    """``value '<source>' <what the note says>``."""
+    return F.concat(F.lit("value "), shown(src), F.lit(" "), message)
+
+
+def primitive_parts(
+    src: Column,
+    src_type: T.DataType,
+    spec: FieldSpec,
+    how: Parsing,
+    zone: str,
+    text: Column | None = None,
+) -> list[cv.Converted]:
+    """The conversion of a primitive field (:func:`lakeport.transforms.convert.convert`);
+    ``text`` is its :func:`~lakeport.transforms.convert.source_text`, as a column."""
+    return cv.convert(
+        src,
+        src_type,
+        spec.type,
+        formats=list(how.formats),
+        timezone=how.timezone or zone,
+        unit=how.unit,
+        text=text,
+    )
 
 
 def convert_field(
@@ -49,55 +86,12 @@ def convert_field(
     path: str,
     how: Parsing,
     zone: str,
-    *,
-    deferred: dict[int, Callable[[Column], Column]] | None = None,
-    notes: list[tuple[Column, str, Column]] | None = None,
 ) -> tuple[Column, list[tuple[Column, str, Column]]]:
-    """Typed value for one target field and its failures as (flag, code, message).
-
-    With ``deferred``, a failure flag that can be computed from the materialised value is also
-    put there (by its index in the list), so the caller can avoid evaluating the conversion twice.
-    With ``notes``, the warnings about a primitive value that lands (an epoch value in a suspect
-    unit, a local time in a DST gap or overlap) are added there as (flag, code, message); items
-    of arrays and values of maps carry none.
-    """
-    tz = how.timezone or zone
+    """Typed value for one target field and its failures as (flag, code, message), each a
+    single expression (arrays and maps convert their items inside ``transform``)."""
     if spec.type in PRIMITIVE_TYPES:
-        parts = cv.convert(
-            src, src_type, spec.type, formats=list(how.formats), timezone=tz, unit=how.unit
-        )
-        fails = [
-            (
-                p.invalid,
-                p.code,
-                F.concat(
-                    F.lit("value "),
-                    shown(src),
-                    F.lit(
-                        f" cannot become a {spec.type}"
-                        + (
-                            " (out of range)"
-                            if p.code == ErrorCode.CONVERSION_OUT_OF_RANGE.value
-                            else ""
-                        )
-                        + (
-                            " (source type does not convert)"
-                            if p.code == ErrorCode.CONVERSION_TYPE_MISMATCH.value
-                            else ""
-                        )
-                    ),
-                ),
-            )
-            for p in parts
-        ]
-        if deferred is not None:
-            deferred.update({k: p.invalid_from for k, p in enumerate(parts) if p.invalid_from})
-        if notes is not None:
-            notes.extend(
-                (n.flag, n.code, F.concat(F.lit("value "), shown(src), F.lit(" "), n.message))
-                for p in parts
-                for n in p.notes
-            )
+        parts = primitive_parts(src, src_type, spec, how, zone)
+        fails = [(p.invalid, p.code, failure_message(src, spec.type, p.code)) for p in parts]
         return parts[0].value, fails
     if spec.type == "array":
         assert spec.items is not None

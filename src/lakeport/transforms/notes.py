@@ -13,7 +13,7 @@ A note never changes the value and never fails the row: the mapping engine recor
   takes the earlier instant, the offset before the change.
 
 Example:
-    >>> note = epoch_note(F.col("n"), F.timestamp_millis("n"), "millis")  # doctest: +SKIP
+    >>> note = epoch_note(F.timestamp_millis("n"), "millis")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -61,13 +61,17 @@ class Note(NamedTuple):
     message: Column
 
 
-def epoch_note(n: Column, ts: Column, unit: str | None) -> Note:
-    """DATETIME_EPOCH_UNIT_SUSPECT for the epoch number ``n`` that landed as ``ts``.
+def epoch_note(ts: Column, unit: str | None, read: Column | None = None) -> Note:
+    """DATETIME_EPOCH_UNIT_SUSPECT for a value that landed as ``ts`` from an epoch number.
 
     Args:
-        n: the epoch number, null when the value was not read as an epoch number.
-        ts: the instant it landed as (null when it did not land).
+        ts: the instant the epoch number landed as (null when it did not land).
         unit: the declared unit (``"seconds"``; anything else is milliseconds).
+        read: true where the value was read as an epoch number (None: always). It is checked
+            last, only for instants outside 1971..2200, so it may cost more than the rest.
+
+    The number itself is ``ts`` in the declared unit (an epoch number lands exactly), so the
+    flag needs nothing but ``ts``.
     """
     declared = "seconds" if unit == "seconds" else "millis"
     lo, hi = _PLAUSIBLE_MS
@@ -75,8 +79,10 @@ def epoch_note(n: Column, ts: Column, unit: str | None) -> Note:
     def plausible(ms: Column) -> Column:
         return (ms >= F.lit(lo)) & (ms < F.lit(hi))
 
-    number = n.cast("double")
-    flag = n.isNotNull() & ts.isNotNull() & ~plausible(number * _UNIT_MS[declared])
+    flag = ts.isNotNull() & ~plausible(F.unix_millis(ts))
+    if read is not None:
+        flag = flag & read
+    number = (F.unix_seconds(ts) if declared == "seconds" else F.unix_millis(ts)).cast("double")
     hint: Column = F.lit(
         "; no unit (seconds, milliseconds, microseconds, nanoseconds) puts it in those years: "
         "check the value"
@@ -106,18 +112,31 @@ def has_transitions(zone: str) -> bool:
     return False
 
 
-def dst_notes(local: Column, value: Column, timezone: str) -> tuple[Note, ...]:
-    """DATETIME_DST_GAP / DATETIME_DST_OVERLAP for ``local`` (a wall-clock time, as a UTC
-    timestamp with the same fields) that was read in ``timezone`` and landed as ``value``.
+def _offset_micros(ts: Column, timezone: str) -> Column:
+    """The UTC offset of ``timezone`` at the instant ``ts``, in microseconds."""
+    return F.unix_micros(F.from_utc_timestamp(ts, timezone)) - F.unix_micros(ts)
 
-    ``local`` is null when the value carried its own offset: nothing to say then. A zone without
-    daylight-saving changes gives no notes (and no extra expressions).
+
+def dst_notes(value: Column, timezone: str, local: Column) -> tuple[Note, ...]:
+    """DATETIME_DST_GAP / DATETIME_DST_OVERLAP for ``value``, a wall-clock time read in
+    ``timezone``.
+
+    ``local`` is the wall-clock time that was read (a UTC timestamp with the same fields), null
+    when the value carried its own offset or was an epoch number. It is evaluated only for the
+    few values within 3 hours of a change of the zone's offset (nothing else can be in a gap or
+    an overlap), so it may re-read the source text. A zone without daylight-saving changes
+    gives no notes (and no expressions).
     """
     if timezone == "UTC" or not has_transitions(timezone):
         return ()
+    micros = F.unix_micros(value)
+    near = _offset_micros(F.timestamp_micros(micros - _HOURS_3), timezone) != _offset_micros(
+        F.timestamp_micros(micros + _HOURS_3), timezone
+    )
+    local = F.when(near, local)
     shown = F.date_format(value, "yyyy-MM-dd'T'HH:mm:ssXXX")
     wall = F.from_utc_timestamp(value, timezone)
-    read = local.isNotNull() & value.isNotNull()
+    read = value.isNotNull() & local.isNotNull()
     gap = read & (wall != local)
     # the offset at the value minus the offset 3 hours later: positive just before a fall-back,
     # and then the value plus that shift shows the same wall-clock time a second time

@@ -92,7 +92,10 @@ def stream(ctx: Context) -> int:
     _check_source(ctx)
     try:
         out = ctx.lakeport().stream_source(
-            args.name, trigger=args.trigger or "10s", available_now=args.available_now
+            args.name,
+            trigger=args.trigger or "10s",
+            available_now=args.available_now,
+            profiles=args.profiles,
         )
     except KeyboardInterrupt:
         print("lakeport: stream stopped", flush=True)
