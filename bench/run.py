@@ -766,7 +766,7 @@ def render(
         f"{args.dt_runs} per datetime variant; warm-up "
         f"{'off' if args.no_warmup else f'on (one untimed run per variant: on the first {WARMUP_LINES:,} lines for ingestion)'}; "
         "a JVM GC and 1 s pause before every timed run",
-        f"- code under test: `jobs/` fingerprint {code}",
+        f"- code under test: `src/lakeport/` fingerprint {code}",
         f"- load average (1/5/15 min) at start: {load_start}; other Spark JVMs on the machine at start: {others_start}",
         f"- total wall time {total / 60:.1f} min",
         "",
