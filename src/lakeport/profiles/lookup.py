@@ -24,6 +24,36 @@ def namespaces(cfg: Config) -> list[str]:
     )
 
 
+def check_namespace(cfg: Config, namespace: str) -> None:
+    """A lookup's namespace is one the schemas declare (the Spark and the read-only lookup).
+
+    Raises:
+        UsageError: an unknown namespace, with the declared ones.
+    """
+    if namespace not in namespaces(cfg):
+        raise UsageError(
+            f"no identity namespace {namespace!r} in the schemas; use one of: "
+            f"{', '.join(namespaces(cfg)) or '(none declared)'}"
+        )
+
+
+def not_built(name: str, path: str) -> NotFoundError:
+    """The error of a lookup under a policy whose profiles were never built."""
+    return NotFoundError(
+        f"no profiles built for policy {name!r} at {path}; run 'lakeport profiles build "
+        f"--policy {name}' first"
+    )
+
+
+def not_held(namespace: str, value: str, name: str) -> NotFoundError:
+    """The error of a lookup whose identity no profile holds."""
+    return NotFoundError(
+        f"no profile holds identity {namespace}:{value!r} under policy {name!r}; check the "
+        "value (identities are case-sensitive) and that its batch was ingested before the "
+        "last 'lakeport profiles build'"
+    )
+
+
 def lookup(
     spark: SparkSession,
     cfg: Config,
@@ -46,26 +76,15 @@ def lookup(
     name, spec = resolve_policy(cfg, policy)
     lake = Lake(cfg.lake_root)
     ppath = lake.profiles_path(name)
-    if namespace not in namespaces(cfg):
-        raise UsageError(
-            f"no identity namespace {namespace!r} in the schemas; use one of: "
-            f"{', '.join(namespaces(cfg)) or '(none declared)'}"
-        )
+    check_namespace(cfg, namespace)
     if not is_delta(spark, ppath):
-        raise NotFoundError(
-            f"no profiles built for policy {name!r} at {ppath}; run 'lakeport profiles build "
-            f"--policy {name}' first"
-        )
+        raise not_built(name, ppath)
     profiles = spark.read.format("delta").load(ppath)
     value = normalise_value(cfg.profiles.identity_rules, namespace, value)
     wanted = F.struct(F.lit(namespace).alias("namespace"), F.lit(value).alias("id"))
     row = profiles.where(F.array_contains("identities", wanted)).limit(1).collect()
     if not row:
-        raise NotFoundError(
-            f"no profile holds identity {namespace}:{value!r} under policy {name!r}; check the "
-            "value (identities are case-sensitive) and that its batch was ingested before the "
-            "last 'lakeport profiles build'"
-        )
+        raise not_held(namespace, value, name)
     return Profile.from_row(
         row[0].asDict(recursive=True),
         policy=name,

@@ -158,16 +158,21 @@ def _catalog(
 ) -> dict[str, tuple[str, str, int | None]]:
     """Each batch's latest state in the catalog: batch -> (dataset, status, delta_version)."""
     if run.catalog is None:
+        from pyspark.sql import functions as F
+
         from lakeport.lake.tables import BATCHES_DDL
 
         df = read_or_empty(spark, Lake(cfg.lake_root).system_path("batches"), BATCHES_DDL)
-        latest: dict[str, tuple[int, tuple[str, str, int | None]]] = {}
-        for b, d, s, v, seq in df.select(
-            "batch_id", "dataset", "status", "delta_version", "seq"
-        ).collect():
-            if b not in latest or (seq or 0) > latest[b][0]:
-                latest[b] = (seq or 0, (d, s, v))
-        run.catalog = {b: state for b, (_, state) in latest.items()}
+        # one row per batch reaches the driver: its newest (highest seq) catalog row
+        latest = df.groupBy("batch_id").agg(
+            F.max_by(
+                F.struct("dataset", "status", "delta_version"), F.coalesce("seq", F.lit(0))
+            ).alias("s")
+        )
+        run.catalog = {
+            r["batch_id"]: (r["s"]["dataset"], r["s"]["status"], r["s"]["delta_version"])
+            for r in latest.collect()
+        }
     return run.catalog
 
 

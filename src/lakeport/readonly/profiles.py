@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lakeport.errors import NotFoundError, UsageError
 from lakeport.lake.layout import Lake
-from lakeport.profiles.lookup import namespaces
+from lakeport.profiles.lookup import check_namespace, not_built, not_held
 from lakeport.profiles.results import Profile
 from lakeport.profiles.rules import normalise_value, steps
 from lakeport.profiles.tables import resolve_policy
@@ -86,25 +85,14 @@ def lookup(
     name, spec = resolve_policy(cfg, policy)
     lake = Lake(cfg.lake_root)
     ppath = lake.profiles_path(name)
-    if namespace not in namespaces(cfg):
-        raise UsageError(
-            f"no identity namespace {namespace!r} in the schemas; use one of: "
-            f"{', '.join(namespaces(cfg)) or '(none declared)'}"
-        )
+    check_namespace(cfg, namespace)
     table = open_table(store, ppath)
     if table is None:
-        raise NotFoundError(
-            f"no profiles built for policy {name!r} at {ppath}; run 'lakeport profiles build "
-            f"--policy {name}' first"
-        )
+        raise not_built(name, ppath)
     value = _normalised(cfg, namespace, value)
     found = _holding(table, namespace, value)
     if not found.num_rows:
-        raise NotFoundError(
-            f"no profile holds identity {namespace}:{value!r} under policy {name!r}; check the "
-            "value (identities are case-sensitive) and that its batch was ingested before the "
-            "last 'lakeport profiles build'"
-        )
+        raise not_held(namespace, value, name)
     if found.num_rows > 1:
         raise Unavailable(f"{found.num_rows} profiles hold {namespace}:{value}")
     return Profile.from_row(
