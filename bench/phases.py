@@ -2,16 +2,16 @@
 
 Per run, on the clean input:
 
-1. ``lakeport.ingest_batch.ingest`` with its steps wrapped in timers (in this process only; no file in
-   ``jobs/`` changes): catalog rows, file listing, ``validated_frame`` (checks, JSON key discovery
-   on a 1,000-line sample, mapping), the dataset commit, the event. What is left of the total is
-   the persisted pipeline's evaluation: read, parse, map, validate, cache, count. Every Spark job
-   is tagged with the step that ran it (job description), so the job count per step is exact.
+1. ``Lakeport.ingest`` with the pipeline's steps wrapped in timers (in this process only; no file
+   under ``src/`` changes): the catalog claim, file listing, ``validated_frame`` (checks, JSON key
+   discovery on a 1,000-line sample, mapping), the one pass that writes the data files inside a
+   Delta transaction, the error rows, the dataset commit, and the catalog row and event written
+   concurrently. Every Spark job is tagged with the step that ran it (job description), so the
+   job count per step is exact.
 2. The bare baseline split into ``spark.read.json`` (full-file schema inference: one pass) and the
    Delta write (a second pass).
-3. Pieces of the lakeport pipeline without cache or commit, each written to the ``noop`` sink:
-   ``read_source`` alone (text read + ``from_json``), ``validated_frame`` (everything up to the
-   split), and the same frame persisted and counted the way ``_process`` does it.
+3. Pieces of the lakeport pipeline without commit, each written to the ``noop`` sink: the
+   reader alone (text read + ``from_json``) and ``validated_frame`` (everything up to the split).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 
 from sparkjobs import JobCapture
 
-RESIDUAL = "persist + count aggregation (pipeline evaluation)"
+RESIDUAL = "(outside the wrapped steps)"
 
 
 class StepTimer:
@@ -45,15 +45,17 @@ class StepTimer:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             previous = sc.getLocalProperty("spark.job.description")
             sc.setLocalProperty("spark.job.description", label)
-            if (label, self.depth) not in self.order:
-                self.order.append((label, self.depth))
+            # steps may run in threads (the catalog row and the event): the depth at entry is kept
+            depth = self.depth
+            if (label, depth) not in self.order:
+                self.order.append((label, depth))
             self.depth += 1
             t0 = time.perf_counter()
             try:
                 return original(*args, **kwargs)
             finally:
                 self.depth -= 1
-                self.records.append((label, self.depth, time.perf_counter() - t0))
+                self.records.append((label, depth, time.perf_counter() - t0))
                 sc.setLocalProperty("spark.job.description", previous)
 
         setattr(owner, attr, wrapper)
@@ -78,28 +80,33 @@ class StepTimer:
 
 
 def _instrumented_ingest(ctx: Any, config: Path, path: Path, label: str) -> dict[str, Any]:
-    from lakeport.storage import fs, readers
-    from lakeport.storage import lake as lk
-
-    from lakeport import ingest_batch as ib
+    from lakeport.api import Lakeport
     from lakeport.config import load_config
+    from lakeport.lake import fs
+    from lakeport.lake.txn import Txn
+    from lakeport.pipeline import commit, frame, lifecycle, process
+    from lakeport.pipeline.commit import Staged
 
     spark = ctx.spark
     timer = StepTimer(spark)
     steps = [
-        (lk, "record_batch", "catalog: record_batch (system/batches append)"),
-        (ib, "_list", "list input files (ingest)"),
+        (lifecycle, "list_inputs", "list input files (ingest)"),
+        (lifecycle, "process", "process (the batch)"),
+        (process, "claim_batch", "catalog: claim_batch (system/batches: processing row)"),
         (fs, "list_files", "fs.list_files"),
-        (ib, "validated_frame", "validated_frame (plan, no action but the sample)"),
-        (readers, "check_files", "readers.check_files"),
-        (readers, "discover", "readers.discover (JSON keys from a 1,000-line sample)"),
-        (ib, "resolve_mapping", "resolve_mapping"),
-        (readers, "read_source", "readers.read_source (lazy)"),
-        (ib, "apply_mapping", "apply_mapping (lazy)"),
-        (ib, "_write_errors", "_write_errors (system/errors)"),
-        (ib, "_commit", "_commit: dataset Delta write from the cache"),
-        (lk, "delta_version", "lk.delta_version (history(1))"),
-        (ib, "_event", "_event (system/events replaceWhere write)"),
+        (process, "validated_frame", "validated_frame (plan; no action but the sample)"),
+        (frame, "resolve_mapping", "resolve_mapping"),
+        (frame, "apply_mapping", "apply_mapping (lazy)"),
+        (process, "observed", "observed (metrics; lazy)"),
+        (process, "stage", "stage: the one pass (read, parse, map, validate, write data files)"),
+        (commit, "conform", "conform (lazy)"),
+        (Txn, "__init__", "Txn: DeltaLog.forTable + startTransaction"),
+        (Txn, "write", "Txn.write (writeFiles: the pass)"),
+        (process, "write_errors", "write_errors (system/errors, flagged lines only)"),
+        (Staged, "commit", "Staged.commit (the dataset's one Delta commit)"),
+        (process, "finish", "finish (catalog success row + event, concurrently)"),
+        (process, "record_batches", "catalog: record_batches (system/batches append)"),
+        (process, "write_events", "events.write (system/events append)"),
     ]
     for owner, attr, step_label in steps:
         if hasattr(owner, attr):
@@ -112,12 +119,12 @@ def _instrumented_ingest(ctx: Any, config: Path, path: Path, label: str) -> dict
         with JobCapture(spark, label) as cap:
             sc.setLocalProperty("spark.job.description", RESIDUAL)
             t0 = time.perf_counter()
-            result = ib.ingest(spark, cfg, "purchases", [str(path)])
+            result = Lakeport(spark, cfg).ingest("purchases", [str(path)])
             total = time.perf_counter() - t0
     finally:
         timer.restore()
         shutil.rmtree(root, ignore_errors=True)
-    assert result["status"] == "success", result
+    assert result.status == "success", result
     totals = timer.totals()
     top = sum(s for (_label, depth), s in totals.items() if depth == 0)
     steps_out = {f"{'  ' * depth}{lbl}": totals[(lbl, depth)] for lbl, depth in timer.order}
@@ -148,13 +155,11 @@ def _bare_split(ctx: Any, path: Path, label: str) -> dict[str, Any]:
 
 
 def _pipeline_pieces(ctx: Any, config: Path, path: Path) -> dict[str, float]:
-    from lakeport.storage import fs, readers
-    from lakeport.transforms.mapping import resolve_mapping
-    from pyspark import StorageLevel
-    from pyspark.sql import functions as F
-
-    from lakeport import ingest_batch as ib
     from lakeport.config import load_config
+    from lakeport.config.plan import resolve_mapping
+    from lakeport.lake import fs
+    from lakeport.pipeline.frame import validated_frame
+    from lakeport.readers import get_reader
 
     spark = ctx.spark
     cfg = load_config(config, lake_root=str(ctx.fresh("pieces")))
@@ -163,40 +168,26 @@ def _pipeline_pieces(ctx: Any, config: Path, path: Path) -> dict[str, float]:
     files = fs.list_files(spark, [str(path)])
     out: dict[str, float] = {}
 
-    header = readers.check_files(spark, files, "json", options)
-    info = readers.discover(spark, files, "json", options, header)
-    plan = resolve_mapping(ds.mapping, ds.schema_spec, info.fields)
-    source = readers.read_source(spark, files, "json", options, plan, ds.schema_spec, info)
+    reader = get_reader(ds.config.format)
+    header = reader.check(spark, files, options, "bench")
+    info = reader.discover(spark, files, options, header)
+    plan = resolve_mapping(ds.mapping, ds.schema_spec, info.fields, ds.entries)
+    source = reader.read(spark, files, options, plan, ds.schema_spec, info)
     out["text read only (`spark.read.text` -> noop)"] = _timed(
         ctx,
         lambda: (
             spark.read.text([f.path for f in files]).write.format("noop").mode("overwrite").save()
         ),
     )
-    out["read_source (text + from_json) -> noop"] = _timed(
+    out["reader.read (text + from_json) -> noop"] = _timed(
         ctx, lambda: source.write.format("noop").mode("overwrite").save()
     )
     t0 = time.perf_counter()
-    frame, _report = ib.validated_frame(spark, ds, files, options, "bench")
+    frame, _report = validated_frame(spark, ds, files, options, "bench")
     out["validated_frame build (driver: checks, sample, plan)"] = time.perf_counter() - t0
     out["validated_frame -> noop (read+parse+map+validate)"] = _timed(
         ctx, lambda: frame.write.format("noop").mode("overwrite").save()
     )
-
-    def persist_count() -> None:
-        lines = frame.withColumn("_failed", F.size("_errors") > 0).persist(
-            StorageLevel.MEMORY_AND_DISK
-        )
-        try:
-            lines.where(~F.col("_skip")).agg(
-                F.count(F.lit(1)),
-                F.sum(F.col("_failed").cast("long")),
-                F.sum((~F.col("_failed") & (F.size("_warnings") > 0)).cast("long")),
-            ).first()
-        finally:
-            lines.unpersist()
-
-    out["validated_frame persisted + counted (as _process)"] = _timed(ctx, persist_count)
     return out
 
 
@@ -208,17 +199,17 @@ def _columns_and_plan(ctx: Any, config: Path, path: Path, lines: int) -> dict[st
     """Per output column of ``validated_frame``: seconds to compute it alone (``noop`` sink) on
     the first ``lines`` lines; and how often costly functions occur in the optimized plan."""
     import datafiles
-    from lakeport.storage import fs
 
-    from lakeport import ingest_batch as ib
     from lakeport.config import load_config
+    from lakeport.lake import fs
+    from lakeport.pipeline.frame import validated_frame
 
     spark = ctx.spark
     head = datafiles.head_lines(ctx.data_dir, path, lines)
     cfg = load_config(config, lake_root=str(ctx.fresh("columns")))
     ds = cfg.dataset("purchases")
     files = fs.list_files(spark, [str(head)])
-    frame, _report = ib.validated_frame(spark, ds, files, ds.config.options, "bench")
+    frame, _report = validated_frame(spark, ds, files, ds.config.options, "bench")
     optimized = str(frame._jdf.queryExecution().optimizedPlan().toString())
     tokens = {t: optimized.count(t) for t in PLAN_TOKENS}
     _timed(ctx, lambda: frame.write.format("noop").mode("overwrite").save())  # warm
@@ -257,7 +248,7 @@ def bench_phases(
         bares.append(_bare_split(ctx, clean, f"phases-bare-{i}"))
         try:
             pieces.append(_pipeline_pieces(ctx, config, clean))
-        except Exception as exc:  # internal APIs may move while others edit jobs/
+        except Exception as exc:  # internal APIs: report, do not lose the run
             pieces.append({f"pieces failed: {type(exc).__name__}: {exc}"[:200]: float("nan")})
         log(
             f"ingest_phases run {i + 1}/{runs}: lakeport {ingests[-1]['total']:.2f} s "
@@ -349,9 +340,9 @@ def markdown(res: dict[str, Any]) -> str:
         [
             "### ingest_phases (diagnostic)",
             "",
-            f"Medians of {len(ingests)} runs on the clean input. Steps are timed by wrapping `jobs` functions in this "
-            "process (indented = nested inside the step above); the last row is the remainder of `_process`: the "
-            "persisted pipeline evaluated by the count aggregation. Jobs and job seconds are from the last run "
+            f"Medians of {len(ingests)} runs on the clean input. Steps are timed by wrapping `lakeport` functions in this "
+            "process (indented = nested inside the step above); the last row is what the ingest spent outside "
+            "every wrapped step. Jobs and job seconds are from the last run "
             "(Spark status store, jobs tagged by step).",
             "",
             report_table(["step", "calls", "median s", "share", "Spark jobs", "job s"], rows),
@@ -388,7 +379,7 @@ def summary_line(res: dict[str, Any]) -> str:
     resid = _med([r["steps"][RESIDUAL] for r in ingests])
     bare = _med([b["total"] for b in res["bares"]])
     return (
-        f"lakeport {total:.2f}s ({len(ingests[-1]['jobs'])} jobs; pipeline eval {resid:.2f}s, rest "
+        f"lakeport {total:.2f}s ({len(ingests[-1]['jobs'])} jobs; outside the steps {resid:.2f}s, in them "
         f"{total - resid:.2f}s) vs bare {bare:.2f}s ({len(res['bares'][-1]['jobs'])} jobs)"
     )
 

@@ -153,3 +153,29 @@ def code_fingerprint(package: Path) -> str:
             newest, newest_name = mtime, str(path.relative_to(package.parent))
     when = datetime.fromtimestamp(newest, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     return f"{digest.hexdigest()[:12]} (newest file {newest_name}, modified {when})"
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid`` and every live descendant, from /proc;
+    for a Spark driver JVM that includes its Python workers (reused between tasks)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        text = _read(f"/proc/{entry}/stat")
+        if ")" not in text:
+            continue  # gone meanwhile
+        fields = text[text.rindex(")") + 2 :].split()
+        # after the name: state ppid ... utime(12) stime(13) cutime(14) cstime(15), 0-based from state
+        stats[int(entry)] = (int(fields[1]), sum(int(f) for f in fields[11:15]) / ticks)
+    children: dict[int, list[int]] = {}
+    for child, (parent, _cpu) in stats.items():
+        children.setdefault(parent, []).append(child)
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        if current in stats:
+            total += stats[current][1]
+        todo.extend(children.get(current, []))
+    return total

@@ -49,8 +49,6 @@ _ISO = (
 # At most 15 digits of millis or 12 of seconds: longer is past year 9999 anyway, and the cap keeps
 # timestamp_millis/_seconds from overflowing (which throws under ANSI).
 _MAX_DIGITS = {"millis": 15, "seconds": 12}
-# a bigint cast skips these at the ends of a text; a digit string has none
-_CONTROLS = "".join(map(chr, range(32))) + "\x7f"
 # Instants outside 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999Z are invalid: year 0 and
 # year 10000 exist for Spark but not for Python, JSON Schema date-times or most consumers.
 _MIN_MICROS = -62_135_596_800_000_000
@@ -138,8 +136,15 @@ def _epoch_shaped(t: Column, unit: str | None) -> Column:
         digit_count(t).between(9, max_epoch_digits(unit))
         & first
         & (F.locate("-", t, 2) == 0)
-        & (F.octet_length(F.rtrim(t, F.lit(_CONTROLS))) == F.octet_length(t))
+        & _last_is_digit(t)  # the cast would skip a control character there
     )
+
+
+def _last_is_digit(t: Column) -> Column:
+    """True where the last character of ``t`` is an ASCII digit (a one-character copy: cheaper
+    than trimming the whole text to compare lengths)."""
+    c = F.substring(t, -1, 1)
+    return (c >= F.lit("0")) & (c <= F.lit("9"))
 
 
 def _iso_shaped(t: Column) -> Column:
