@@ -156,20 +156,14 @@ def _client(args: tuple[str, int, int, float]) -> int:
     return asyncio.run(_throughput(*args))
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def throughput(url: str, pid: int, batch: int, connections: int, seconds: float, procs: int):
     """``(records/s acknowledged, the inlet's CPU share, records per inlet CPU-second)``."""
     from multiprocessing import Pool
 
-    cpu0, t0 = cpu_seconds(pid), time.monotonic()
+    cpu0, t0 = report.cpu_seconds(pid), time.monotonic()
     with Pool(procs) as pool:
         done = sum(pool.map(_client, [(url, batch, connections, seconds)] * procs))
-    wall, cpu = time.monotonic() - t0, cpu_seconds(pid) - cpu0
+    wall, cpu = time.monotonic() - t0, report.cpu_seconds(pid) - cpu0
     return done / wall, cpu / wall, done / cpu if cpu else float("inf")
 
 

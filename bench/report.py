@@ -155,20 +155,32 @@ def code_fingerprint(package: Path) -> str:
     return f"{digest.hexdigest()[:12]} (newest file {newest_name}, modified {when})"
 
 
+def _stat(pid: int | str) -> tuple[int, float, float] | None:
+    """(parent pid, own user + system CPU s, waited-for children's CPU s) from /proc, or None."""
+    text = _read(f"/proc/{pid}/stat")
+    if ")" not in text:
+        return None  # gone meanwhile
+    fields = text[
+        text.rindex(")") + 2 :
+    ].split()  # from the state: ppid is 1, utime 11 .. cstime 14
+    ticks = os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / ticks
+    return int(fields[1]), own, (int(fields[13]) + int(fields[14])) / ticks
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process so far (Linux /proc)."""
+    stat = _stat(pid)
+    return stat[1] if stat else 0.0
+
+
 def tree_cpu_seconds(pid: int) -> float:
     """CPU seconds (user + system) of process ``pid`` and every live descendant, from /proc;
     for a Spark driver JVM that includes its Python workers (reused between tasks)."""
-    ticks = os.sysconf("SC_CLK_TCK")
     stats: dict[int, tuple[int, float]] = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        text = _read(f"/proc/{entry}/stat")
-        if ")" not in text:
-            continue  # gone meanwhile
-        fields = text[text.rindex(")") + 2 :].split()
-        # after the name: state ppid ... utime(12) stime(13) cutime(14) cstime(15), 0-based from state
-        stats[int(entry)] = (int(fields[1]), sum(int(f) for f in fields[11:15]) / ticks)
+        if entry.isdigit() and (stat := _stat(entry)) is not None:
+            stats[int(entry)] = (stat[0], stat[1] + stat[2])
     children: dict[int, list[int]] = {}
     for child, (parent, _cpu) in stats.items():
         children.setdefault(parent, []).append(child)
