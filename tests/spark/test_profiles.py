@@ -306,6 +306,12 @@ def test_incremental_build_grows_merges_and_drops(spark, world) -> None:
     cfg, s1, second = world
     assert second["identityGraph"]["mode"] == "incremental"
     assert second["policies"]["ts"]["mode"] == "incremental"
+    # the policies took the recomputed profiles' graph rows from the graph build just made
+    assert {p: second["policies"][p].get("graphRowsFrom") for p in second["policies"]} == {
+        "ts": "build",
+        "acct_first": "build",
+        "solo": None,
+    }
     graph = _graph(spark, cfg)
     assert {r for r in graph if r[2] == A1} == {
         ("acct", "A1", A1, 4),
@@ -441,3 +447,23 @@ def test_a_build_killed_at_a_commit_is_completed_by_the_rerun(
         ("acct", "A9", A1, 4),
     }
     assert set(_profiles(spark, cfg, "ts")) == {A1, A2, A3}
+
+
+def test_a_policy_behind_the_graph_reads_the_graph_table(spark, tmp_path) -> None:
+    """A policy whose last build read an older graph than this run's graph build started from
+    takes its graph rows from the table (the in-run frame would miss the earlier changes), and
+    still ends where a full rebuild ends."""
+    cfg, _ = _first_world(spark, tmp_path)
+    _second_batches(spark, cfg)
+    first = bp.build(spark, cfg, policy="ts").to_json()
+    assert first["identityGraph"]["mode"] == "incremental"
+    assert list(first["policies"]) == ["ts"]
+    assert first["policies"]["ts"]["graphRowsFrom"] == "build"
+    behind = bp.build(spark, cfg).to_json()
+    assert behind["identityGraph"]["mode"] == "unchanged"
+    assert behind["policies"]["ts"]["mode"] == "unchanged"
+    assert behind["policies"]["acct_first"]["mode"] == "incremental"
+    assert behind["policies"]["acct_first"]["graphRowsFrom"] == "table"
+    built = {p: _profiles(spark, cfg, p) for p in ("ts", "acct_first")}
+    bp.build(spark, cfg, force_full=True)
+    assert {p: _profiles(spark, cfg, p) for p in ("ts", "acct_first")} == built

@@ -36,13 +36,14 @@ from lakeport.profiles.identities import (
 )
 from lakeport.profiles.replay import CAP, capped_components
 from lakeport.profiles.rules import unique_namespaces
-from lakeport.profiles.state import BuildRun, Phases, scope_for
+from lakeport.profiles.state import BuildRun, GraphWrite, Phases, scope_for
 from lakeport.profiles.tables import (
     GRAPH_TARGET,
     IDENTITY_GRAPH_DDL,
     LINK_ORDER,
     LINKS_DDL,
     NODE_ORDER,
+    concurrently,
     graph_fingerprint,
     identity_datasets,
     node_key,
@@ -123,6 +124,7 @@ def build_graph(
         F.col("ingested_at").alias("first_seen_at"),
     )
     new_links = earliest(record_links(records), ["src", "dst"], LINK_ORDER, [])
+    before = delta_version(spark, gpath)
     old_graph = read_or_empty(spark, gpath, IDENTITY_GRAPH_DDL)
     if full:
         nodes, links, old_in_scope = new_nodes, new_links, old_graph
@@ -224,21 +226,38 @@ def build_graph(
     )
 
     # writes: the merges first (a build that dies after the graph commit would not see them
-    # again: the graph it reads back is the new one), idempotently; then graph and links by
-    # MERGE (unchanged rows untouched), then errors and state
+    # again: the graph it reads back is the new one), idempotently; then the graph and the
+    # links by MERGE (unchanged rows untouched) and the identity errors, as three concurrent
+    # commits on three tables. Each of the three is idempotent and none reads another, so a
+    # build that dies with any subset committed is completed by its re-run; the build row
+    # (state) is written last, by flush.
     merge_count = merges.count()
     if merge_count:
         record_merges(spark, lake.system_path("profile_merges"), merges)
     checkpoint("merges-written")
     if full:  # a graph table of an older lakeport: its first build here is a full one
         ensure_change_feed(spark, gpath)
-    write_graph(spark, gpath, new_graph, full)
-    checkpoint("graph-written")
-    write_links(spark, lpath, link_rows.drop("reason"), full)
-    counts = write_errors(
-        spark, lake, records, link_rows, guard.max_identities_per_graph, build_id, now, scope
-    )
+
+    def graph_commit() -> None:
+        write_graph(spark, gpath, new_graph, full)
+        checkpoint("graph-written")
+
+    counts = concurrently(
+        graph_commit,
+        lambda: write_links(spark, lpath, link_rows.drop("reason"), full),
+        lambda: write_errors(
+            spark, lake, records, link_rows, guard.max_identities_per_graph, build_id, now, scope
+        ),
+    )[2]
     phase.mark("write")
+    after = delta_version(spark, gpath)
+    if after == (0 if before is None else before + 1):  # no other commit came between
+        run.graph_written = GraphWrite(
+            before,
+            after,
+            frozenset(scope.new),
+            new_graph.select("namespace", "id", "node_key", "profile_id"),
+        )
     summary.update(
         {
             "recordsRead": counts["records"],
@@ -255,7 +274,7 @@ def build_graph(
                 "linksDroppedUniqueNamespace": int(link_stats["unique"] or 0),
             },
             "merges": merge_count,
-            "deltaVersion": delta_version(spark, gpath),
+            "deltaVersion": after,
             "phaseSeconds": phase.seconds,
         }
     )

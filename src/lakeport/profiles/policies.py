@@ -147,6 +147,13 @@ def build_policy(
         )
     affected = None
     if scope.mode == "incremental":
+        # this run's graph build holds every graph row the recomputed profiles need: use its
+        # frame instead of scanning the whole graph table twice
+        scoped = run.scoped_graph(scope, last) if stitched else None
+        if scoped is not None:
+            graph = scoped
+        if stitched:
+            summary["graphRowsFrom"] = "build" if scoped is not None else "table"
         affected = _affected(spark, cfg, name, scope, datasets, leaves, graph, last)
         if affected is None:
             scope = Scope(

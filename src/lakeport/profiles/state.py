@@ -27,10 +27,10 @@ from lakeport.lake.delta import append_rows, delta_version
 from lakeport.lake.events import Event, emit
 from lakeport.lake.layout import Lake
 from lakeport.lake.tables import struct_schema
-from lakeport.profiles.tables import BUILDS_DDL, read_or_empty
+from lakeport.profiles.tables import BUILDS_DDL, GRAPH_TARGET, read_or_empty
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
 
     from lakeport.config.model import Config, Dataset
 
@@ -55,6 +55,18 @@ NO_DATA_CHANGE = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class GraphWrite:
+    """The identity graph build of a run: ``rows`` (namespace, id, node_key, profile_id) are its
+    in-scope graph rows as committed, from graph version ``before`` to ``after``, covering the
+    new batches ``batches`` (every batch, for a full build)."""
+
+    before: int | None
+    after: int | None
+    batches: frozenset[str]
+    rows: DataFrame
+
+
 @dataclass
 class BuildRun:
     """State of one ``build`` call: what earlier builds covered, and rows written at the end."""
@@ -66,6 +78,26 @@ class BuildRun:
     catalog: dict[str, tuple[str, str, int | None]] | None = None  # batch -> (dataset, status, v)
     builds: list[dict[str, Any]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    graph_written: GraphWrite | None = None  # what this run's graph build wrote, for policies
+
+    def scoped_graph(self, scope: Scope, last: dict[str, Any]) -> DataFrame | None:
+        """The graph rows an incremental policy build needs, without a scan of the graph table.
+
+        Only when this run's graph build holds them all: the policy reads the version that build
+        wrote, its last build read the version that build started from (so the graph's change
+        feed since then is that build's MERGE alone), and the policy's new batches are among the
+        graph build's. Then every profile the policy recomputes lies in a graph the graph build
+        had in scope, and each of its identities is a row of that build's frame. None otherwise.
+        """
+        w = self.graph_written
+        if w is None or scope.mode != "incremental":
+            return None
+        versions = last.get("versions") or {}
+        if scope.versions.get(GRAPH_TARGET) != w.after or versions.get(GRAPH_TARGET) != w.before:
+            return None
+        if not scope.new <= w.batches:
+            return None
+        return w.rows
 
     def record(
         self, target: str, scope: Scope, fingerprint: str, started: Any, summary: dict[str, Any]
