@@ -147,18 +147,21 @@ class Scope:
 
 
 def last_builds(spark: SparkSession, lake: Lake) -> dict[str, dict[str, Any]]:
-    """The latest successful build row of every target (one small read, no shuffle)."""
+    """The latest successful build row of every target (by completion time, then build id).
+
+    One row per target reaches the driver, however many builds the table holds (a stream that
+    builds profiles from every micro-batch adds rows all day)."""
+    from pyspark.sql import functions as F
+
     df = read_or_empty(spark, lake.system_path("profile_builds"), BUILDS_DDL)
-    latest: dict[str, dict[str, Any]] = {}
-    for r in df.where("status = 'success'").collect():
-        row = r.asDict()
-        seen = latest.get(row["target"])
-        if seen is None or (row["completed_at"], row["build_id"]) > (
-            seen["completed_at"],
-            seen["build_id"],
-        ):
-            latest[row["target"]] = row
-    return latest
+    latest = (
+        df.where("status = 'success'")
+        .groupBy("target")
+        .agg(
+            F.max_by(F.struct(*df.columns), F.struct("completed_at", "build_id")).alias("b"),
+        )
+    )
+    return {r["target"]: r["b"].asDict() for r in latest.collect()}
 
 
 def flush(spark: SparkSession, cfg: Config, run: BuildRun) -> None:
