@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from lakeport.errors import BatchError, ErrorCode, LakeportError
@@ -35,6 +34,7 @@ from lakeport.lake.events import write as write_events
 from lakeport.lake.hooks import checkpoint
 from lakeport.lake.layout import Lake
 from lakeport.lake.records import BatchRecord
+from lakeport.lake.threads import concurrently
 from lakeport.lake.txn import committed_metadata
 from lakeport.pipeline.commit import Committed, Staged, stage
 from lakeport.pipeline.diagnostics import write_errors
@@ -126,9 +126,7 @@ def finish(
         return events
 
     # two small commits on two tables: their fixed driver work overlaps
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="lakeport-finish") as pool:
-        stamped_f, events_f = pool.submit(row), pool.submit(emitted)
-        stamped, events = stamped_f.result(), events_f.result()
+    stamped, events = concurrently(row, emitted, name="lakeport-finish")
     checkpoint("batch-recorded")
     deliver(events, cfg.events.webhook)
     return stamped

@@ -20,6 +20,7 @@ from lakeport.lake.clock import utc_now
 from lakeport.lake.delta import delta_version, is_delta
 from lakeport.lake.hooks import checkpoint
 from lakeport.lake.layout import Lake
+from lakeport.lake.threads import concurrently
 from lakeport.profiles.components import component_labels, with_components
 from lakeport.profiles.graphio import (
     ensure_change_feed,
@@ -43,7 +44,6 @@ from lakeport.profiles.tables import (
     LINK_ORDER,
     LINKS_DDL,
     NODE_ORDER,
-    concurrently,
     graph_fingerprint,
     identity_datasets,
     node_key,

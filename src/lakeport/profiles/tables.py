@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 
 from lakeport.errors import UsageError
@@ -165,13 +163,3 @@ def policy_datasets(cfg: Config, policy: MergePolicy) -> list[Dataset]:
         by_name = {d.name: d for d in profile_sets}
         return [by_name[n] for n in policy.datasets or [] if n in by_name]
     return profile_sets
-
-
-def concurrently(*actions: Callable[[], Any]) -> list[Any]:
-    """Run ``actions`` in threads (their Spark jobs and Delta commits overlap: most of a small
-    commit is driver work) and return their results; every action ends before this returns, and
-    the first failure, in argument order, is raised."""
-    with ThreadPoolExecutor(max_workers=len(actions), thread_name_prefix="lakeport-build") as pool:
-        futures = [pool.submit(a) for a in actions]
-        wait(futures)
-    return [f.result() for f in futures]
