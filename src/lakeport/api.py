@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from lakeport import exports, inlet, pipeline, profiles, sample, sources
 from lakeport.config import Config, load_config, validate_tree
-from lakeport.errors import NotFoundError
-from lakeport.lake import catalog, datasets
+from lakeport.errors import NotFoundError, UsageError
+from lakeport.lake import catalog, datasets, maintenance
 from lakeport.lake.layout import open_lake
 from lakeport.lake.records import BatchResult
 from lakeport.lake.txn import check_delta
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from lakeport.exports import ExportResult
     from lakeport.lake.datasets import DatasetInfo
+    from lakeport.lake.maintenance import Maintenance
     from lakeport.profiles import Profile, ProfileBuild
 
 
@@ -268,9 +269,11 @@ class Lakeport:
         trigger: str = "10s",
         available_now: bool = False,
         profiles: bool = False,
+        compact_every: int = maintenance.STREAM_EVERY,
     ) -> sources.SourceStream:
         """Run a source as a stream until it ends (``available_now=True``) or is interrupted;
-        ``profiles=True`` updates the identity graph and profiles from each micro-batch."""
+        ``profiles=True`` updates the identity graph and profiles from each micro-batch, and
+        every ``compact_every`` micro-batches (0: never) the lake's small files are compacted."""
         return sources.stream(
             self.spark,
             self.config,
@@ -278,6 +281,7 @@ class Lakeport:
             trigger=trigger,
             available_now=available_now,
             profiles=profiles,
+            compact_every=compact_every,
         )
 
     @staticmethod
@@ -301,3 +305,19 @@ class Lakeport:
     def report(self, out: str, *, top: int = 10) -> dict[str, Any]:
         """Write the self-contained HTML report to the local file ``out``; returns its numbers."""
         return write_report(self.spark, self.config, out, top=top)
+
+    # ------------------------------------------------------------------------------ maintenance
+
+    def maintain(
+        self, *, min_files: int = maintenance.MIN_FILES, datasets: bool = False
+    ) -> Maintenance:
+        """Compact (Delta OPTIMIZE) the lake's system and profile tables, and with ``datasets``
+        every dataset, that hold ``min_files`` data files or more; rows stay as they were.
+
+        Raises:
+            UsageError: ``min_files`` below 2.
+        """
+        if min_files < 2:
+            raise UsageError(f"min_files {min_files}: give a number of files of at least 2")
+        tables = maintenance.lake_tables(self.config, datasets=datasets)
+        return maintenance.maintain(self.spark, tables, min_files=min_files)

@@ -17,6 +17,7 @@ Batches, in ingestion order (caps: 4 identities per graph, 3 per record, values 
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -467,3 +468,54 @@ def test_a_policy_behind_the_graph_reads_the_graph_table(spark, tmp_path) -> Non
     built = {p: _profiles(spark, cfg, p) for p in ("ts", "acct_first")}
     bp.build(spark, cfg, force_full=True)
     assert {p: _profiles(spark, cfg, p) for p in ("ts", "acct_first")} == built
+
+
+@pytest.mark.slow
+def test_compacting_the_lake_keeps_every_row_and_the_next_build_incremental(
+    spark, tmp_path, capsys
+) -> None:
+    """``lakeport maintain`` bin-packs every fragmented table (OPTIMIZE): each table holds the
+    rows it held, a second run finds nothing to do, and the next build stays incremental (an
+    OPTIMIZE commit leaves the rows as they were) and still ends where a full rebuild ends."""
+    from lakeport.cli import main
+    from lakeport.lake import maintenance
+    from tests.conftest import assert_frames_equal
+
+    cfg, _ = _first_world(spark, tmp_path)
+    tables = {
+        t: p
+        for t, p in maintenance.lake_tables(cfg, datasets=True).items()
+        if delta_version(spark, p) is not None
+    }
+    before = {
+        t: (delta_version(spark, p), maintenance.file_count(spark, p)) for t, p in tables.items()
+    }
+    fragmented = {t for t, (_, files) in before.items() if files >= 2}
+    assert {"datasets/crm", "system/profile_builds"} <= fragmented, fragmented
+
+    common = ["--config", str(cfg.path), "--lake", cfg.lake_root]
+    code = main(["maintain", *common, "--datasets", "--min-files", "2", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["skipped"] == {}
+    assert {c["table"]: c["filesBefore"] for c in out["compacted"]} == {
+        t: before[t][1] for t in fragmented
+    }
+    for t, p in tables.items():
+        assert maintenance.file_count(spark, p) == (1 if t in fragmented else before[t][1]), t
+        assert delta_version(spark, p) == before[t][0] + (t in fragmented), t
+        assert_frames_equal(
+            spark.read.format("delta").load(p),
+            spark.read.format("delta").option("versionAsOf", before[t][0]).load(p),
+        )
+    again = maintenance.maintain(spark, tables, min_files=2)
+    assert (again.compacted, again.skipped) == ([], {})
+
+    _second_batches(spark, cfg)
+    second = bp.build(spark, cfg).to_json()
+    assert second["identityGraph"]["mode"] == "incremental"
+    assert {p: part["mode"] for p, part in second["policies"].items()} == {
+        p: "incremental" for p in second["policies"]
+    }
+    built = (_graph(spark, cfg), {p: _profiles(spark, cfg, p) for p in second["policies"]})
+    bp.build(spark, cfg, force_full=True)
+    assert (_graph(spark, cfg), {p: _profiles(spark, cfg, p) for p in second["policies"]}) == built

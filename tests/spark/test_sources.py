@@ -278,6 +278,32 @@ def test_the_lease_one_holder_and_takeovers(spark, project):
     assert lease_holder is not None and lease_holder.owner == "someone"
 
 
+def test_a_stream_compacts_the_lake_every_n_micro_batches(spark, project, monkeypatch):
+    """``compact_every=2``: after micro-batches 1, 3, ... the dataset and the system tables that
+    reached the file threshold are bin-packed (one OPTIMIZE commit each), rows unchanged."""
+    from delta.tables import DeltaTable
+
+    from lakeport.lake import maintenance
+
+    monkeypatch.setattr(maintenance, "MIN_FILES", 2)
+    cfg, landing = project
+    for i, name in enumerate(["a", "b", "c"]):
+        land(landing, f"{name}.jsonl", [f"{name}1", f"{name}2"], mtime=1_700_000_000 + i)
+    out = sources.stream(spark, cfg, "landing_one", available_now=True, compact_every=2).to_json()
+    assert [b["batch_id"] for b in out["batches"]] == [f"landing_one-e{i}" for i in range(3)]
+    lake = Lake(cfg.lake_root)
+
+    def ops(path: str) -> list[str]:
+        history = DeltaTable.forPath(spark, path).history().orderBy("version")
+        return [r["operation"] for r in history.collect()]
+
+    # two batch commits, the compaction after micro-batch 1, the third batch
+    assert ops(lake.dataset_path("people")) == ["WRITE", "WRITE", "OPTIMIZE", "WRITE"]
+    assert ops(lake.system_path("batches")).count("OPTIMIZE") == 1
+    assert len(rows(spark, cfg)) == 6
+    assert [b.status for b in sources.run(spark, cfg, "landing_one").batches] == []
+
+
 def test_stream_available_now_one_batch_per_micro_batch(spark, project):
     cfg, landing = project
     for i, name in enumerate(["a", "b", "c"]):

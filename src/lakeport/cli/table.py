@@ -7,98 +7,12 @@ from this table alone (:mod:`lakeport.cli.parser`); there is no other way to reg
 
 from __future__ import annotations
 
+from lakeport.cli.args import EXPORT, PARTIAL, REPLACE, SOURCE
 from lakeport.cli.command import Arg, Command, arg
 from lakeport.cli.commands import batches, datasets, exports, inlet, profiles, sources, tools
+from lakeport.lake.maintenance import MIN_FILES, STREAM_EVERY
 
 __all__ = ["COMMANDS", "Arg", "Command", "arg"]
-
-PARTIAL = (
-    arg(
-        "--partial",
-        dest="partial",
-        action="store_true",
-        default=None,
-        help="turn partial ingestion on",
-    ),
-    arg("--no-partial", dest="partial", action="store_false", help="turn partial ingestion off"),
-    arg(
-        "--error-threshold-percent",
-        type=float,
-        help="fail the batch above this %% of failed records",
-    ),
-    arg("--error-threshold-count", type=int, help="fail the batch above this many failed records"),
-    arg(
-        "--diagnostics",
-        dest="diagnostics",
-        action="store_true",
-        default=None,
-        help="keep failed records in system/errors (the dataset's setting otherwise)",
-    ),
-    arg(
-        "--no-diagnostics",
-        dest="diagnostics",
-        action="store_false",
-        help="keep only counts and the error summary, not the failed records",
-    ),
-)
-
-
-def _ids(text: str) -> list[str]:
-    """``B1,B2`` -> ``["B1", "B2"]``; every part is checked as a batch id later (no trimming)."""
-    return text.split(",")
-
-
-REPLACE = arg(
-    "--replace",
-    action="extend",
-    type=_ids,
-    default=[],
-    metavar="BATCH_ID[,BATCH_ID...]",
-    help="batches whose rows this batch replaces (repeat the flag or separate ids with commas)",
-)
-EXPORT = (
-    arg(
-        "--target",
-        required=True,
-        help="export root: a directory or any Hadoop URI (s3a://bucket/exports)",
-    ),
-    arg(
-        "--format",
-        dest="fmt",
-        required=True,
-        choices=["parquet", "json", "csv"],
-        help="parquet, json (JSON Lines, nesting kept) or csv (structs flattened)",
-    ),
-    arg(
-        "--compression",
-        choices=["gzip", "snappy", "none"],
-        help="default: snappy for parquet, none for json and csv",
-    ),
-    arg(
-        "--export-time",
-        metavar="YYYYMMDDHHMM",
-        help="UTC minute naming the export (default: now); derive it from the schedule",
-    ),
-    arg(
-        "--incremental",
-        action="store_true",
-        help="only what changed since the previous complete export (the first one is full)",
-    ),
-    arg(
-        "--csv-arrays",
-        choices=["refuse", "json"],
-        default="refuse",
-        help="csv: array and map columns as JSON strings (json), or fail (refuse, the default)",
-    ),
-    arg(
-        "--csv-drop",
-        action="append",
-        default=[],
-        metavar="COLUMN",
-        help="csv: leave this column path out (repeatable), e.g. _provenance or person.email",
-    ),
-)
-SOURCE = arg("name", help="source name (sources: in lakeport.yaml)")
 
 COMMANDS: tuple[Command, ...] = (
     Command(
@@ -339,6 +253,14 @@ COMMANDS: tuple[Command, ...] = (
                 action="store_true",
                 help="update the identity graph and every policy's profiles after each micro-batch",
             ),
+            arg(
+                "--compact-every",
+                type=int,
+                default=STREAM_EVERY,
+                metavar="N",
+                help="compact the lake's small files every N micro-batches "
+                f"(default {STREAM_EVERY}; 0: never)",
+            ),
         ),
     ),
     Command(("inlet",), "the HTTP streaming inlet", "lakeport inlet serve --port 8080"),
@@ -385,6 +307,21 @@ COMMANDS: tuple[Command, ...] = (
         (
             arg("--out", default="report.html", help="the HTML file to write (local path)"),
             arg("--top", type=int, default=10, help="how many error codes to chart"),
+        ),
+    ),
+    Command(
+        ("maintain",),
+        "compact the lake's small files (Delta OPTIMIZE): system and profile tables, --datasets too",
+        "lakeport maintain --min-files 50 --datasets",
+        tools.maintain,
+        (
+            arg(
+                "--min-files",
+                type=int,
+                default=MIN_FILES,
+                help=f"compact a table once it holds this many data files (default {MIN_FILES})",
+            ),
+            arg("--datasets", action="store_true", help="also compact every dataset's table"),
         ),
     ),
 )

@@ -32,6 +32,7 @@ from lakeport.errors import BatchError, ErrorCode, UsageError
 from lakeport.lake import fs
 from lakeport.lake.hooks import checkpoint
 from lakeport.lake.layout import Lake
+from lakeport.lake.maintenance import STREAM_EVERY, lake_tables, maintain
 from lakeport.sources.batches import ingest_claimed, recover
 from lakeport.sources.discovery import pattern, source_config
 from lakeport.sources.files import DONE, FAILED, claim, key_of, seen
@@ -120,6 +121,7 @@ def start_stream(
     trigger: str = "10s",
     available_now: bool = False,
     profiles: bool = False,
+    compact_every: int = STREAM_EVERY,
 ) -> StreamRun:
     """Start the source's stream (non-blocking); the caller waits on or stops the StreamRun.
 
@@ -134,6 +136,8 @@ def start_stream(
             files, then end.
         profiles: after each micro-batch, update the identity graph and every policy's
             profiles incrementally (:mod:`lakeport.sources.follow`).
+        compact_every: after every this many micro-batches, compact the lake's system and
+            profile tables and the source's dataset (:mod:`lakeport.lake.maintenance`); 0: never.
 
     Returns:
         The running stream, holding the source's lease until :meth:`StreamRun.stop`.
@@ -185,6 +189,8 @@ def start_stream(
                     out = dataclasses.replace(out, profiles=built) if out is not None else None
                 if out is not None:
                     batches.append(out)
+                if compact_every and epoch_id % compact_every == compact_every - 1:
+                    _compact(spark, cfg, name, src.dataset, epoch_id, compact_every)
             except BaseException as exc:
                 failure.append(exc)
                 raise
@@ -204,6 +210,37 @@ def start_stream(
         lease.release()
         raise
     return StreamRun(query, lease, batches, failure)
+
+
+def _compact(
+    spark: SparkSession, cfg: Config, name: str, dataset: str, epoch_id: int, every: int
+) -> None:
+    """The stream's periodic compaction: each micro-batch adds small files to the system tables,
+    the dataset and (``--profiles``) the profile tables. A failure is logged, not raised: the
+    stream's data is committed, and the next round compacts what this one could not."""
+    tables = lake_tables(cfg, datasets=False)
+    tables[f"datasets/{dataset}"] = Lake(cfg.lake_root).dataset_path(dataset)
+    try:
+        done = maintain(spark, tables)
+    except Exception as exc:
+        log.error(
+            "source %s: epoch %d: compaction failed (data unaffected; retried in %d "
+            "micro-batches, or run lakeport maintain): %s",
+            name,
+            epoch_id,
+            every,
+            fs.jvm_message(exc),
+        )
+        return
+    if done.compacted:
+        log.info(
+            "source %s: epoch %d: compacted %s",
+            name,
+            epoch_id,
+            ", ".join(
+                f"{c.table} ({c.files_before} -> {c.files_after} files)" for c in done.compacted
+            ),
+        )
 
 
 def _epoch(
@@ -265,6 +302,7 @@ def stream(
     trigger: str = "10s",
     available_now: bool = False,
     profiles: bool = False,
+    compact_every: int = STREAM_EVERY,
 ) -> SourceStream:
     """Run the source's stream until it ends (``available_now``) or is interrupted.
 
@@ -275,6 +313,7 @@ def stream(
         trigger: the micro-batch interval (see :func:`parse_trigger`).
         available_now: ingest what is there now, in micro-batches, then end.
         profiles: update the identity graph and the profiles after each micro-batch.
+        compact_every: compact the lake's small files every this many micro-batches (0: never).
 
     Returns:
         The micro-batches this process ran (and the batches it recovered first); ``to_json()``
@@ -293,7 +332,13 @@ def stream(
         ('available-now', 'ingested')
     """
     run_ = start_stream(
-        spark, cfg, name, trigger=trigger, available_now=available_now, profiles=profiles
+        spark,
+        cfg,
+        name,
+        trigger=trigger,
+        available_now=available_now,
+        profiles=profiles,
+        compact_every=compact_every,
     )
     try:
         run_.wait()

@@ -89,6 +89,8 @@ def stream(ctx: Context) -> int:
     args = ctx.args
     if args.available_now and args.trigger:
         raise UsageError("give either --trigger or --available-now, not both")
+    if args.compact_every < 0:
+        raise UsageError(f"--compact-every {args.compact_every}: give 0 (never) or more")
     _check_source(ctx)
     try:
         out = ctx.lakeport().stream_source(
@@ -96,6 +98,7 @@ def stream(ctx: Context) -> int:
             trigger=args.trigger or "10s",
             available_now=args.available_now,
             profiles=args.profiles,
+            compact_every=args.compact_every,
         )
     except KeyboardInterrupt:
         print("lakeport: stream stopped", flush=True)

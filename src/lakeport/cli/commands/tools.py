@@ -1,4 +1,4 @@
-"""``lakeport validate``, ``sample-data``, ``demo``, ``report``, ``init`` and ``setup``."""
+"""``lakeport validate``, ``sample-data``, ``demo``, ``report``, ``maintain``, ``init`` and ``setup``."""
 
 from __future__ import annotations
 
@@ -84,6 +84,21 @@ def report(ctx: Context) -> int:
         print(f"{args.out}: {b['total']} batches, {len(data['datasets'])} datasets")
         if not data["profiles"]["built"]:
             print("no profiles built yet: the profile charts are empty", file=sys.stderr)
+    return 0
+
+
+def maintain(ctx: Context) -> int:
+    args = ctx.args
+    done = ctx.lakeport().maintain(min_files=args.min_files, datasets=args.datasets)
+    if ctx.json:
+        ctx.emit(done.to_json())
+        return 0
+    for c in done.compacted:
+        print(f"{c.table}: {c.files_before} -> {c.files_after} files ({c.seconds:.1f} s)")
+    for table, why in done.skipped.items():
+        print(f"{table}: not compacted: {why}", file=sys.stderr)
+    if not done.compacted and not done.skipped:
+        print(f"nothing to compact: no table holds {args.min_files} data files or more")
     return 0
 
 
