@@ -21,7 +21,7 @@ from lakeport.lake.layout import Lake
 from lakeport.profiles.graph import build_graph
 from lakeport.profiles.policies import build_policy
 from lakeport.profiles.results import ProfileBuild
-from lakeport.profiles.state import BuildRun, flush, last_builds
+from lakeport.profiles.state import BuildRun, flush, start_run
 from lakeport.profiles.tables import GRAPH_TARGET, resolve_policy
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def build(
     t0 = time.monotonic()
     build_id = f"pb{stamp(utc_now())}-{secrets.token_hex(3)}"
     names = [resolve_policy(cfg, policy)[0]] if policy else list(cfg.profiles.policies)
-    run = BuildRun(build_id, last_builds(spark, Lake(cfg.lake_root)))
+    run = start_run(spark, Lake(cfg.lake_root), build_id)
     graph_part: dict[str, Any] | None = None
     policy_parts: dict[str, dict[str, Any]] = {}
     needs_graph = any(cfg.profiles.policies[n].identity_graph == "stitched" for n in names)

@@ -123,6 +123,8 @@ def build_graph(
         F.col("batch_id").alias("first_batch_id"),
         F.col("ingested_at").alias("first_seen_at"),
     )
+    if not full:  # read twice below: for the graphs it touches, and for the nodes not seen yet
+        new_nodes = new_nodes.localCheckpoint()
     new_links = earliest(record_links(records), ["src", "dst"], LINK_ORDER, [])
     before = delta_version(spark, gpath)
     old_graph = read_or_empty(spark, gpath, IDENTITY_GRAPH_DDL)

@@ -26,7 +26,8 @@ from lakeport.lake.clock import utc_now
 from lakeport.lake.delta import append_rows, delta_version
 from lakeport.lake.events import Event, emit
 from lakeport.lake.layout import Lake
-from lakeport.lake.tables import struct_schema
+from lakeport.lake.tables import BATCHES_DDL, struct_schema
+from lakeport.lake.threads import concurrently
 from lakeport.profiles.tables import BUILDS_DDL, GRAPH_TARGET, read_or_empty
 
 if TYPE_CHECKING:
@@ -188,26 +189,38 @@ def dataset_version(spark: SparkSession, cfg: Config, name: str, run: BuildRun) 
     return run.versions[name]
 
 
+def read_catalog(spark: SparkSession, lake: Lake) -> dict[str, tuple[str, str, int | None]]:
+    """Each batch's latest state in the catalog: batch -> (dataset, status, delta_version)."""
+    from pyspark.sql import functions as F
+
+    df = read_or_empty(spark, lake.system_path("batches"), BATCHES_DDL)
+    # one row per batch reaches the driver: its newest (highest seq) catalog row
+    latest = df.groupBy("batch_id").agg(
+        F.max_by(F.struct("dataset", "status", "delta_version"), F.coalesce("seq", F.lit(0))).alias(
+            "s"
+        )
+    )
+    return {
+        r["batch_id"]: (r["s"]["dataset"], r["s"]["status"], r["s"]["delta_version"])
+        for r in latest.collect()
+    }
+
+
+def start_run(spark: SparkSession, lake: Lake, build_id: str) -> BuildRun:
+    """A build's state: the last build of every target and the batch catalog, read at once
+    (two small scans whose fixed work overlaps; an incremental build needs both)."""
+    last, catalog = concurrently(
+        lambda: last_builds(spark, lake), lambda: read_catalog(spark, lake), name="lakeport-state"
+    )
+    return BuildRun(build_id, last, catalog=catalog)
+
+
 def _catalog(
     spark: SparkSession, cfg: Config, run: BuildRun
 ) -> dict[str, tuple[str, str, int | None]]:
-    """Each batch's latest state in the catalog: batch -> (dataset, status, delta_version)."""
+    """The catalog as this build reads it (once per build)."""
     if run.catalog is None:
-        from pyspark.sql import functions as F
-
-        from lakeport.lake.tables import BATCHES_DDL
-
-        df = read_or_empty(spark, Lake(cfg.lake_root).system_path("batches"), BATCHES_DDL)
-        # one row per batch reaches the driver: its newest (highest seq) catalog row
-        latest = df.groupBy("batch_id").agg(
-            F.max_by(
-                F.struct("dataset", "status", "delta_version"), F.coalesce("seq", F.lit(0))
-            ).alias("s")
-        )
-        run.catalog = {
-            r["batch_id"]: (r["s"]["dataset"], r["s"]["status"], r["s"]["delta_version"])
-            for r in latest.collect()
-        }
+        run.catalog = read_catalog(spark, Lake(cfg.lake_root))
     return run.catalog
 
 
