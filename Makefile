@@ -32,6 +32,7 @@ bench: setup dist
 	$(PY) bench/run.py
 	$(PY) bench/profiles_bench.py
 	$(PY) bench/readonly.py
+	$(PY) bench/demo_time.py
 
 bench-profiles: setup
 	$(PY) bench/profiles_bench.py
