@@ -79,7 +79,8 @@ def file_count(spark: SparkSession, path: str) -> int:
     """The data files of the table's current version (Delta's table detail, no data read)."""
     from delta.tables import DeltaTable
 
-    return int(DeltaTable.forPath(spark, path).detail().select("numFiles").first()[0])
+    row = DeltaTable.forPath(spark, path).detail().select("numFiles").first()
+    return int(row[0]) if row is not None else 0
 
 
 def compact(spark: SparkSession, table: str, path: str, *, min_files: int) -> Compacted | None:

@@ -25,7 +25,7 @@ SEVERITIES = ("error", "warning", "identity")
 def write_errors(
     lake: Lake,
     lines: DataFrame,
-    keys: DataFrame,
+    records: DataFrame,
     dataset: str,
     batch_id: str,
     recorded_at: datetime,
@@ -34,17 +34,17 @@ def write_errors(
 ) -> None:
     """Failed records (and warnings of landed ones) to ``system/errors``, with line numbers.
 
-    ``lines`` is the batch's validated frame built again (it still holds the blank and header
-    lines, so that they are counted) and ``keys`` the positions of the flagged records that the
-    batch's pass observed: only those lines are parsed, mapped and validated again. A line number
-    is the lines of the file's earlier splits plus the line's place in its own split; the
-    per-split counts come from the text alone (one small aggregation).
+    ``lines`` is the batch's validated frame (it still holds the blank and header lines, so that
+    they are counted; only its position columns are read here) and ``records`` the same frame
+    built for the flagged records alone (:meth:`lakeport.pipeline.frame.MappedBatch.frame` with
+    the positions the batch's pass observed): only those lines are parsed, mapped and validated
+    again. A line number is the lines of the file's earlier splits plus the line's place in its
+    own split; the per-split counts come from the text alone (one small aggregation).
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    hit = (F.xxhash64(lines["_source_file"]) == keys["_fk"]) & (lines["_row"] == keys["_rk"])
-    flagged = lines.join(F.broadcast(keys), hit, "left_semi").where(is_flagged())
+    flagged = records.where(is_flagged())
     failed = F.size("_errors") > 0
     line_based = lines.where(F.col("_block").isNotNull())
     blocks = line_based.groupBy("_source_file", "_block").agg(
@@ -56,7 +56,8 @@ def write_errors(
         .rowsBetween(Window.unboundedPreceding, -1)
     )
     blocks = blocks.withColumn("_before", F.coalesce(F.sum("_n").over(earlier), F.lit(0)))
-    positioned = flagged.join(blocks, on=["_source_file", "_block"], how="left")
+    # one row per file split: broadcast, so the flagged rows are not shuffled to meet it
+    positioned = flagged.join(F.broadcast(blocks), on=["_source_file", "_block"], how="left")
     # _row is a monotonically increasing id: consecutive within a split. Parquet's _row is its row index.
     line = F.when(
         F.col("_block").isNotNull(), F.col("_before") + F.col("_row") - F.col("_first") + 1

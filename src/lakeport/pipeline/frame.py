@@ -8,13 +8,17 @@ Example:
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lakeport.config.plan import resolve_mapping
 from lakeport.errors import ErrorCode
 from lakeport.lake.tables import ERROR_STRUCT
-from lakeport.pipeline.mapping import apply_mapping
+from lakeport.pipeline.mapping import MappedColumns, compile_mapping
 from lakeport.readers import get_reader
+from lakeport.readers.files import only_positions
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -41,26 +45,111 @@ def validated_frame(
     Raises:
         BatchError: a batch-level problem of the files (empty, unreadable, bad header, ...).
     """
-    from pyspark.sql import functions as F
+    batch = mapped_batch(spark, ds, files, options, batch_id)
+    return batch.frame(), batch.report
 
+
+@dataclass(frozen=True)
+class MappedBatch:
+    """A batch's read and its mapping: the whole batch, or only some of its records.
+
+    ``frame()`` is the validated frame; ``frame(positions)`` the same frame for the records at
+    ``positions`` alone (``_fk`` = ``xxhash64(_source_file)``, ``_rk`` = ``_row``, as
+    :func:`lakeport.pipeline.observe.key_columns` observes them). The reader selects those rows
+    where it first numbers them, *before* it parses them, so Spark reads, parses, maps and
+    validates only those records: a semi-join above the parse is not pushed below it (the
+    projection that numbers rows is non-deterministic), and the error table's re-read then cost
+    a second pass over the whole batch.
+    """
+
+    read: Callable[[DataFrame | None], DataFrame]
+    build: Callable[[DataFrame], DataFrame]
+    report: dict[str, Any]
+
+    def frame(self, positions: DataFrame | None = None) -> DataFrame:
+        return self.build(self.read(positions))
+
+
+def mapped_batch(
+    spark: SparkSession,
+    ds: Dataset,
+    files: list[FileInfo],
+    options: ReaderOptions,
+    batch_id: str | None = None,
+) -> MappedBatch:
+    """The checks, the sample and the mapping plan of a batch, once; see :class:`MappedBatch`.
+
+    Raises:
+        BatchError: a batch-level problem of the files (empty, unreadable, bad header, ...).
+    """
     reader = get_reader(ds.config.format)
     fixed = reader.validated(spark, files, batch_id)
     if fixed is not None:  # a fixed-shape format: nothing to map
-        return fixed, {}
+        validated = fixed
+        return MappedBatch(
+            lambda positions: only_positions(validated, positions), lambda frame: frame, {}
+        )
     header = reader.check(spark, files, options, batch_id)
     info = reader.discover(spark, files, options, header)
     plan = resolve_mapping(ds.mapping, ds.schema_spec, info.fields, ds.entries)
     source = reader.read(spark, files, options, plan, ds.schema_spec, info)
     resolve = reader.resolver(source, info)
-    mapped = apply_mapping(
-        source,
-        plan,
-        ds.schema_spec,
-        resolve,
-        ds.mapping.timezone,
-        keep=POSITION_COLUMNS,
-        on_invalid=ds.config.on_invalid,
-    )
+
+    def read(positions: DataFrame | None) -> DataFrame:
+        if positions is None:
+            return source
+        return reader.read(spark, files, options, plan, ds.schema_spec, info, positions)
+
+    compiled: list[MappedColumns] = []
+
+    def build(frame: DataFrame) -> DataFrame:
+        if not compiled:  # once per batch: the flagged lines' re-read has the same schema
+            key = (
+                str(spark._jsparkSession.sessionUUID()),
+                ds.config.format,
+                repr(plan),
+                repr(ds.schema_spec),
+                source.schema.json(),
+                repr(info),
+                ds.mapping.timezone,
+                ds.config.on_invalid,
+            )
+            with _COMPILED_LOCK:
+                hit = _COMPILED.pop(key, None)
+            compiled.append(
+                hit
+                or compile_mapping(
+                    plan,
+                    ds.schema_spec,
+                    resolve,
+                    lambda c: source.select(c.alias("x")).schema["x"].dataType,
+                    ds.mapping.timezone,
+                    ds.config.on_invalid,
+                )
+            )
+            with _COMPILED_LOCK:
+                _COMPILED[key] = compiled[0]  # most recently used last
+                while len(_COMPILED) > _COMPILED_KEPT:
+                    _COMPILED.pop(next(iter(_COMPILED)))
+        return _with_parse_errors(compiled[0].apply(frame, POSITION_COLUMNS), options)
+
+    return MappedBatch(read, build, plan.summary())
+
+
+# Compiled mappings of this process, by everything a compilation reads: the session, the format,
+# the plan, the target schema, the source frame's schema, the reader's view of the files, the
+# zone and the invalid-value rule. A stream's micro-batches and a scheduler's repeated batches of
+# one dataset compile once (a compilation is thousands of calls into the JVM: 1-2 s of driver
+# time per batch); a changed mapping, schema or file shape is a new key.
+_COMPILED: dict[tuple[str, ...], MappedColumns] = {}
+_COMPILED_KEPT = 32
+_COMPILED_LOCK = threading.Lock()
+
+
+def _with_parse_errors(mapped: DataFrame, options: ReaderOptions) -> DataFrame:
+    """A line the reader could not parse fails with its parse code (or warns: not UTF-8)."""
+    from pyspark.sql import functions as F
+
     code = F.col("_parse_error")
     parse_error = F.array(
         F.struct(
@@ -89,4 +178,4 @@ def validated_frame(
     else:
         warnings = F.when(not_utf8, F.concat(parse_error, warnings)).otherwise(warnings)
     mapped = mapped.withColumn("_errors", errors).withColumn("_warnings", warnings)
-    return mapped.drop("_parse_error"), plan.summary()
+    return mapped.drop("_parse_error")

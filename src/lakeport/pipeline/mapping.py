@@ -64,6 +64,18 @@ class MappedColumns:
     steps: list[list[Column]]
     output: list[Column]
 
+    def apply(self, df: DataFrame, keep: list[str] | None = None) -> DataFrame:
+        """The mapping over ``df``, a frame with the schema it was compiled for.
+
+        The Columns name their inputs (they are not bound to one DataFrame), so one compilation
+        (thousands of calls into the JVM, seconds on the driver) serves every frame of that
+        schema: the whole batch and the re-read of its flagged lines alike.
+        """
+        frame = df
+        for step in self.steps:
+            frame = frame.select("*", *step)
+        return frame.select(*self.output, *(keep or []))
+
 
 def compile_mapping(
     plan: MappingPlan,
@@ -241,7 +253,4 @@ def apply_mapping(
         zone,
         on_invalid,
     )
-    frame = df
-    for step in compiled.steps:
-        frame = frame.select("*", *step)
-    return frame.select(*compiled.output, *(keep or []))
+    return compiled.apply(df, keep)

@@ -38,7 +38,7 @@ from lakeport.lake.threads import concurrently
 from lakeport.lake.txn import committed_metadata
 from lakeport.pipeline.commit import Committed, Staged, stage
 from lakeport.pipeline.diagnostics import write_errors
-from lakeport.pipeline.frame import validated_frame
+from lakeport.pipeline.frame import MappedBatch, mapped_batch
 from lakeport.pipeline.observe import Counts, is_failed, observed
 from lakeport.readers import get_reader
 
@@ -246,11 +246,12 @@ def process(spark: SparkSession, cfg: Config, record: BatchRecord) -> BatchRecor
         if prior is not None:
             return _recover(spark, cfg, record, prior)
     try:
-        frame, report = validated_frame(spark, ds, files, options, batch_id)
+        batch: MappedBatch = mapped_batch(spark, ds, files, options, batch_id)
     except BatchError as exc:
         fail(spark, cfg, record, exc)
         raise
-    record = record.evolve(mapping_report=json.dumps(report))
+    frame = batch.frame()
+    record = record.evolve(mapping_report=json.dumps(batch.report))
     ingested_at = utc_now()
     staged: Staged | None = None
     try:
@@ -284,9 +285,15 @@ def process(spark: SparkSession, cfg: Config, record: BatchRecord) -> BatchRecor
                 raise empty
             keys = metrics.keys(spark)
             if keys is not None and (counts.failed or counts.warned):
-                # the same plan run again finds the same positions; only flagged lines are parsed
+                # the same read finds the same positions; only the flagged lines are parsed again
                 write_errors(
-                    lake, frame, keys, ds.name, batch_id, ingested_at, replace=retry or attempt > 0
+                    lake,
+                    frame,
+                    batch.frame(keys),
+                    ds.name,
+                    batch_id,
+                    ingested_at,
+                    replace=retry or attempt > 0,
                 )
                 checkpoint("batch-errors")
             reason = threshold_exceeded(partial, counts.inputs, counts.failed)

@@ -174,8 +174,10 @@ class Reader:
         plan: MappingPlan,
         schema: SchemaSpec,
         info: SourceInfo,
+        positions: DataFrame | None = None,
     ) -> DataFrame:
-        """The batch's files as a source frame."""
+        """The batch's files as a source frame; only the rows at ``positions`` when given
+        (see :func:`only_positions`)."""
         raise NotImplementedError
 
     def resolver(self, source: DataFrame, info: SourceInfo) -> Resolver:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from lakeport.errors import ErrorCode
 from lakeport.lake import fs
 from lakeport.readers.base import Reader, Resolver, SourceInfo, source_frame
-from lakeport.readers.files import csv_rows, read_lines
+from lakeport.readers.files import csv_rows, only_positions, read_lines
 from lakeport.readers.jsonl import line_based
 
 if TYPE_CHECKING:
@@ -102,13 +102,14 @@ class CsvReader(Reader):
         plan: MappingPlan,
         schema: SchemaSpec,
         info: SourceInfo,
+        positions: DataFrame | None = None,
     ) -> DataFrame:
         from pyspark.sql import functions as F
         from pyspark.sql import types as T
 
         paths = [f.path for f in files]
         if line_based("csv", options):
-            return _csv_from_text(read_lines(spark, paths), options, info)
+            return _csv_from_text(read_lines(spark, paths, positions), options, info)
         # multi-line or not UTF-8: Spark's own CSV reader, raw text rebuilt when valid
         internal = [f"_c{i}" for i in range(len(info.header))]
         read_schema = T.StructType(
@@ -133,12 +134,13 @@ class CsvReader(Reader):
         rebuilt = F.concat_ws(
             options.delimiter, *[F.coalesce(F.col(c), F.lit("")) for c in internal]
         )
-        return source_frame(
+        source = source_frame(
             df,
             src=F.struct(*[F.col(c) for c in internal]),
             raw=F.coalesce(F.col("_corrupt_record"), rebuilt),
             parse_error=F.when(bad, F.lit(ErrorCode.PARSE_MALFORMED_CSV.value)),
         )
+        return only_positions(source, positions)
 
     def resolver(self, source: DataFrame, info: SourceInfo) -> Resolver:
         from pyspark.sql import functions as F

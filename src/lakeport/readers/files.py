@@ -173,8 +173,27 @@ def csv_rows(text: str, options: ReaderOptions, complete: bool) -> Iterator[list
             yield row
 
 
-def read_lines(spark: SparkSession, paths: list[str]) -> DataFrame:
-    """UTF-8 text files as lines: ``_raw``, ``_source_file``, ``_block``, ``_row``, ``_skip``.
+def only_positions(df: DataFrame, positions: DataFrame | None) -> DataFrame:
+    """The rows of ``df`` at ``positions`` (``_fk`` = ``xxhash64(_source_file)``, ``_rk`` =
+    ``_row``), or all of ``df`` when ``positions`` is None.
+
+    Readers apply it where ``_row`` is first known, below their parsing: Spark does not push a
+    semi-join through a projection that holds ``monotonically_increasing_id``, so a filter above
+    the parse would parse every line again.
+    """
+    from pyspark.sql import functions as F
+
+    if positions is None:
+        return df
+    hit = (F.xxhash64(df["_source_file"]) == positions["_fk"]) & (df["_row"] == positions["_rk"])
+    return df.join(F.broadcast(positions), hit, "left_semi")
+
+
+def read_lines(
+    spark: SparkSession, paths: list[str], positions: DataFrame | None = None
+) -> DataFrame:
+    """UTF-8 text files as lines: ``_raw``, ``_source_file``, ``_block``, ``_row``, ``_skip``;
+    only the lines at ``positions`` when given (see :func:`only_positions`).
 
     Example:
         >>> read_lines(spark, ["a.jsonl"]).where("not _skip").count()  # doctest: +SKIP
@@ -187,6 +206,7 @@ def read_lines(spark: SparkSession, paths: list[str]) -> DataFrame:
         F.col("_metadata.file_block_start").alias("_block"),
         F.monotonically_increasing_id().alias("_row"),
     )
+    text = only_positions(text, positions)
     # blank lines are not records (as in Spark's JSON Lines reader) but they count as lines,
     # so they are flagged (_skip), not filtered, until line numbers are known; a BOM is not content
     bom = F.col("_raw").startswith("\ufeff")

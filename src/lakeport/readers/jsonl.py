@@ -27,7 +27,7 @@ from lakeport.readers.base import (
     source_frame,
     split_index,
 )
-from lakeport.readers.files import read_lines
+from lakeport.readers.files import only_positions, read_lines
 from lakeport.spec.schema import FieldSpec, mappable_targets
 
 if TYPE_CHECKING:
@@ -154,6 +154,7 @@ class JsonReader(Reader):
         plan: MappingPlan,
         schema: SchemaSpec,
         info: SourceInfo,
+        positions: DataFrame | None = None,
     ) -> DataFrame:
         from pyspark.sql import functions as F
         from pyspark.sql import types as T
@@ -161,7 +162,7 @@ class JsonReader(Reader):
         paths = [f.path for f in files]
         read_schema = json_read_schema(plan, schema).add("_corrupt_record", T.StringType())
         if line_based("json", options):
-            text = read_lines(spark, paths)
+            text = read_lines(spark, paths, positions)
             parsed = F.from_json(
                 "_raw",
                 read_schema,
@@ -197,7 +198,7 @@ class JsonReader(Reader):
             F.col("_metadata.file_path").alias("_file"),
             F.explode(_records(F.struct(*fields), read_schema)).alias("_r"),
         )
-        return source_frame(
+        source = source_frame(
             records,
             src=F.col("_r.src"),
             raw=F.col("_r.raw"),
@@ -205,6 +206,7 @@ class JsonReader(Reader):
             parse_error=F.col("_r.error"),
             row=F.coalesce(F.col("_r.pos"), F.monotonically_increasing_id()),
         )
+        return only_positions(source, positions)
 
 
 def _records(whole: Column, read_schema: T.StructType) -> Column:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lakeport.readers.base import Reader, SourceInfo, leaf_paths_of_type, source_frame
+from lakeport.readers.files import only_positions
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -36,14 +37,16 @@ class ParquetReader(Reader):
         plan: MappingPlan,
         schema: SchemaSpec,
         info: SourceInfo,
+        positions: DataFrame | None = None,
     ) -> DataFrame:
         from pyspark.sql import functions as F
 
         df = spark.read.parquet(*[f.path for f in files])
         cols = [F.col(f"`{c}`") for c in df.columns]
-        return source_frame(
+        source = source_frame(
             df,
             src=F.struct(*cols),
             raw=F.to_json(F.struct(*cols)),
             row=F.col("_metadata.row_index"),
         )
+        return only_positions(source, positions)
