@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
     from lakeport.config.model import Dataset
+    from lakeport.config.plan import MappingPlan
     from lakeport.lake.fs import FileInfo
+    from lakeport.readers.base import Resolver
     from lakeport.spec.settings import ReaderOptions
 
 POSITION_COLUMNS = ["_raw", "_source_file", "_parse_error", "_block", "_row", "_skip"]
@@ -100,40 +102,49 @@ def mapped_batch(
             return source
         return reader.read(spark, files, options, plan, ds.schema_spec, info, positions)
 
-    compiled: list[MappedColumns] = []
+    mapping = _compiled(spark, ds, plan, source, resolve, repr(info))
 
     def build(frame: DataFrame) -> DataFrame:
-        if not compiled:  # once per batch: the flagged lines' re-read has the same schema
-            key = (
-                str(spark._jsparkSession.sessionUUID()),
-                ds.config.format,
-                repr(plan),
-                repr(ds.schema_spec),
-                source.schema.json(),
-                repr(info),
-                ds.mapping.timezone,
-                ds.config.on_invalid,
-            )
-            with _COMPILED_LOCK:
-                hit = _COMPILED.pop(key, None)
-            compiled.append(
-                hit
-                or compile_mapping(
-                    plan,
-                    ds.schema_spec,
-                    resolve,
-                    lambda c: source.select(c.alias("x")).schema["x"].dataType,
-                    ds.mapping.timezone,
-                    ds.config.on_invalid,
-                )
-            )
-            with _COMPILED_LOCK:
-                _COMPILED[key] = compiled[0]  # most recently used last
-                while len(_COMPILED) > _COMPILED_KEPT:
-                    _COMPILED.pop(next(iter(_COMPILED)))
-        return _with_parse_errors(compiled[0].apply(frame, POSITION_COLUMNS), options)
+        return _with_parse_errors(mapping.apply(frame, POSITION_COLUMNS), options)
 
     return MappedBatch(read, build, plan.summary())
+
+
+def _compiled(
+    spark: SparkSession,
+    ds: Dataset,
+    plan: MappingPlan,
+    source: DataFrame,
+    resolve: Resolver,
+    info: str,
+) -> MappedColumns:
+    """The batch's mapping compiled over ``source``'s schema, from the process cache when it holds
+    one for the same shape (see ``_COMPILED``)."""
+    key = (
+        str(spark._jsparkSession.sessionUUID()),
+        ds.config.format,
+        repr(plan),
+        repr(ds.schema_spec),
+        source.schema.json(),
+        info,
+        ds.mapping.timezone,
+        ds.config.on_invalid,
+    )
+    with _COMPILED_LOCK:
+        hit = _COMPILED.pop(key, None)
+    mapping = hit or compile_mapping(
+        plan,
+        ds.schema_spec,
+        resolve,
+        lambda c: source.select(c.alias("x")).schema["x"].dataType,
+        ds.mapping.timezone,
+        ds.config.on_invalid,
+    )
+    with _COMPILED_LOCK:
+        _COMPILED[key] = mapping  # most recently used last
+        while len(_COMPILED) > _COMPILED_KEPT:
+            _COMPILED.pop(next(iter(_COMPILED)))
+    return mapping
 
 
 # Compiled mappings of this process, by everything a compilation reads: the session, the format,
