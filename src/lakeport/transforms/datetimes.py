@@ -122,6 +122,17 @@ def _epoch(n: Column, unit: str | None) -> Column:
     return F.timestamp_seconds(n) if unit == "seconds" else F.timestamp_millis(n)
 
 
+def epoch_instant(n: Column, unit: str | None) -> Column:
+    """The instant of an epoch number in range (bigint, seconds or millis), unchecked."""
+    return _epoch(n, unit)
+
+
+def odd_date(d: Column) -> Column:
+    """True where the date ``d`` lies before 1971 or in 2201 and later: the dates of the epoch
+    instants that DATETIME_EPOCH_UNIT_SUSPECT warns about (the bounds are UTC midnights)."""
+    return d.isNotNull() & ((d < _day("1971-01-01")) | (d >= _day("2201-01-01")))
+
+
 def digit_count(t: Column) -> Column:
     """How many characters of ``t`` are not a leading ``-``."""
     n = F.octet_length(t)
@@ -325,12 +336,12 @@ def parse_date(
 
     def notes(v: Column) -> tuple[Note, ...]:
         # the epoch warning only: a DST shift of a time of day rarely moves its UTC date
-        odd = v.isNotNull() & ((v < _day("1971-01-01")) | (v >= _day("2201-01-01")))
-        odd = odd & _epoch_shaped(t, unit)
+        odd = odd_date(v) & _epoch_shaped(t, unit)
         if formats:
             odd = odd & _unmatched(t, formats, timezone)
-        ts = F.when(odd, _epoch(t.try_cast("bigint"), unit))
-        return (epoch_note(ts, unit),)
+        # the message's instant is read only where ``odd`` holds: the text is digits there
+        ts = _epoch(t.try_cast("bigint"), unit)
+        return (epoch_note(ts, unit, flag=odd & ts.isNotNull()),)
 
     return Converted(
         value,

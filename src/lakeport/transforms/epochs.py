@@ -14,9 +14,11 @@ from pyspark.sql import functions as F
 from lakeport.errors import ErrorCode
 from lakeport.transforms.datetimes import (
     digit_count,
+    epoch_instant,
     epoch_range,
     epoch_to_timestamp,
     max_epoch_digits,
+    odd_date,
     parse_date,
     parse_datetime,
 )
@@ -24,10 +26,13 @@ from lakeport.transforms.notes import Note, epoch_note
 from lakeport.transforms.values import Converted, filled, strip
 
 
-def epoch_value(n: Column, target: str, unit: str | None) -> Converted:
+def epoch_value(
+    n: Column, target: str, unit: str | None, *, landed: Column | None = None
+) -> Converted:
     """An integral epoch number (bigint, or decimal(38,0) of any size) as a datetime or a date:
     CONVERSION_OUT_OF_RANGE past years 0001..9999, a DATETIME_EPOCH_UNIT_SUSPECT note outside
-    1971..2200."""
+    1971..2200. ``landed`` is ``n`` as a bigint where the value landed, when the caller has a
+    cheaper form of it than ``n`` (the warning's message reads it a dozen times)."""
     unit = unit or "millis"
     lo, hi = epoch_range(unit)
     # the range check comes before the bigint cast: a decimal(38,0) past bigint would throw
@@ -35,7 +40,12 @@ def epoch_value(n: Column, target: str, unit: str | None) -> Converted:
     value = ts if target == "datetime" else F.to_date(ts)
 
     def notes(v: Column) -> tuple[Note, ...]:
-        return (epoch_note(v if target == "datetime" else ts, unit),)
+        if target == "datetime":
+            return (epoch_note(v, unit),)
+        # a date: its year says it (the boundaries are UTC midnights); the instant of the
+        # message is read only for those rows, from the number alone (it is in range there)
+        number = landed if landed is not None else n.cast("bigint")
+        return (epoch_note(epoch_instant(number, unit), unit, flag=odd_date(v)),)
 
     return Converted(
         value,
@@ -75,7 +85,9 @@ def json_value(
     text_notes = parsed.notes_from
 
     def notes(v: Column) -> tuple[Note, ...]:
-        as_number = epoch_value(number, target, unit).notes_from(v)  # type: ignore[misc]
+        # where a note fires the value landed: its digits are the number, cast once
+        landed = epoch_value(number, target, unit, landed=t.try_cast("bigint"))
+        as_number = landed.notes_from(v)  # type: ignore[misc]
         mine = tuple(n._replace(flag=n.flag & whole) for n in as_number)
         return mine + tuple(n._replace(flag=n.flag & ~whole) for n in text_notes(v))
 

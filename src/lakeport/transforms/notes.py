@@ -61,7 +61,9 @@ class Note(NamedTuple):
     message: Column
 
 
-def epoch_note(ts: Column, unit: str | None, read: Column | None = None) -> Note:
+def epoch_note(
+    ts: Column, unit: str | None, read: Column | None = None, *, flag: Column | None = None
+) -> Note:
     """DATETIME_EPOCH_UNIT_SUSPECT for a value that landed as ``ts`` from an epoch number.
 
     Args:
@@ -69,6 +71,11 @@ def epoch_note(ts: Column, unit: str | None, read: Column | None = None) -> Note
         unit: the declared unit (``"seconds"``; anything else is milliseconds).
         read: true where the value was read as an epoch number (None: always). It is checked
             last, only for instants outside 1971..2200, so it may cost more than the rest.
+        flag: the note's flag, when the caller has one that is cheaper than ``ts``'s own test
+            (a date's: its year); ``ts`` is then read only where ``flag`` holds, so it may be
+            an expression that is right there alone (the message copies it a dozen times: it
+            must be small, a column or a cast of one, or the generated code outgrows the JVM's
+            64 KB per method and Spark falls back from whole-stage code generation).
 
     The number itself is ``ts`` in the declared unit (an epoch number lands exactly), so the
     flag needs nothing but ``ts``.
@@ -79,9 +86,10 @@ def epoch_note(ts: Column, unit: str | None, read: Column | None = None) -> Note
     def plausible(ms: Column) -> Column:
         return (ms >= F.lit(lo)) & (ms < F.lit(hi))
 
-    flag = ts.isNotNull() & ~plausible(F.unix_millis(ts))
-    if read is not None:
-        flag = flag & read
+    if flag is None:
+        flag = ts.isNotNull() & ~plausible(F.unix_millis(ts))
+        if read is not None:
+            flag = flag & read
     number = (F.unix_seconds(ts) if declared == "seconds" else F.unix_millis(ts)).cast("double")
     hint: Column = F.lit(
         "; no unit (seconds, milliseconds, microseconds, nanoseconds) puts it in those years: "
