@@ -399,3 +399,61 @@ def test_incremental_equals_full_rebuild(spark, world) -> None:
     assert _errors(spark, cfg) == errors
     for p, rows in before.items():
         assert _profiles(spark, cfg, p) == rows
+
+
+def _project(root) -> object:
+    (root / "conf").mkdir()
+    (root / "schemas").mkdir()
+    for name, text in SCHEMAS.items():
+        (root / "schemas" / f"{name}.yaml").write_text(text)
+    (root / "conf" / "lakeport.yaml").write_text(CONFIG)
+    return load_config(root / "conf" / "lakeport.yaml", lake_root=str(root / "lake"))
+
+
+def _scans(mp: pytest.MonkeyPatch) -> list[str]:
+    """The datasets whose batch ids a build reads from the table (the catalog did not say)."""
+    seen: list[str] = []
+    real = state._scan
+
+    def counted(spark, cfg, name, version):
+        seen.append(name)
+        return real(spark, cfg, name, version)
+
+    mp.setattr(state, "_scan", counted)
+    return seen
+
+
+def test_a_first_build_learns_its_batches_from_the_catalog(spark, tmp_path) -> None:
+    cfg = _project(tmp_path)
+    _put(spark, cfg, "crm", "b1", T[1], [{"crmId": "C1", "email": ANN}])
+    _put(spark, cfg, "crm", "b2", T[2], [{"crmId": "C2", "email": BOB}])
+    _put(spark, cfg, "web", "w1", T[3], [{"_id": "w1", "timestamp": NOW, "ecid": "D1"}])
+    with pytest.MonkeyPatch.context() as mp:
+        scans = _scans(mp)
+        bp.build(spark, cfg)
+    assert scans == []
+    builds = state.last_builds(spark, Lake(cfg.lake_root))
+    both = {"crm": ["b1", "b2"], "web": ["w1"]}
+    assert builds["identity_graph"]["dataset_batches"] == both
+    assert builds["profiles/ts"]["dataset_batches"] == both
+    assert builds["profiles/solo"]["dataset_batches"] == {"crm": ["b1", "b2"]}  # no events
+
+
+def test_a_first_build_reads_the_batch_ids_of_a_commit_the_catalog_lacks(spark, tmp_path) -> None:
+    cfg = _project(tmp_path)
+    _put(spark, cfg, "crm", "b1", T[1], [{"crmId": "C1", "email": ANN}])
+    # rows appended to the dataset outside lakeport: no catalog row explains the commit
+    schema = to_struct_type(cfg.dataset("crm").schema_spec, system_columns=True)
+    row = {"crmId": "C9", "email": BOB, "_batch_id": "outside", "_ingested_at": T[2]}
+    append_rows(
+        spark.createDataFrame([tuple(row.get(n) for n in schema.names)], schema),
+        Lake(cfg.lake_root).dataset_path("crm"),
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        scans = _scans(mp)
+        bp.build(spark, cfg)
+    assert scans == ["crm"]  # once per build, shared by the graph and both policies
+    builds = state.last_builds(spark, Lake(cfg.lake_root))
+    # web has no table yet: no batches
+    assert builds["identity_graph"]["dataset_batches"] == {"crm": ["b1", "outside"], "web": []}
+    assert ("crmId", "C9", pid("crmId", "C9"), 2) in _graph(spark, cfg)

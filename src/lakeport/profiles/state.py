@@ -253,31 +253,35 @@ def dataset_batches(
 ) -> tuple[frozenset[str], set[str]]:
     """``(present, rewritten)``: the batch ids in a dataset now, and those written again since
     ``last`` (the target's previous build), read from the catalog when it accounts for every
-    commit since then (else from the table)."""
+    commit since then, or since version 0 when the target was never built from the dataset
+    (else from the table: a distinct scan of its ``_batch_id`` column)."""
     version = dataset_version(spark, cfg, name, run)
     if version is None:
         return frozenset(), set()
     versions = (last or {}).get("versions") or {}
     before_sets = (last or {}).get("dataset_batches") or {}
     before_version = versions.get(name)
-    if before_version is not None and name in before_sets:
-        before = frozenset(before_sets[name] or [])
-        if before_version == version:
-            return before, set()
-        if before_version < version:
-            catalog = _catalog(spark, cfg, run)
-            mine = {b: (s, v) for b, (d, s, v) in catalog.items() if d == name}
-            written = {
-                b: v
-                for b, (s, v) in mine.items()
-                if s == "success" and v is not None and before_version < v <= version
-            }
-            missing = set(range(before_version + 1, version + 1)) - set(written.values())
-            if not missing or not _unexplained(spark, cfg, name, missing, version):
-                gone = {b for b in before if b in mine and mine[b][0] != "success"}
-                rewritten = set(written) & set(before)
-                present = (before - gone) | set(written)
-                return frozenset(present), rewritten
+    known = before_version is not None and name in before_sets
+    # never built from it: every commit from version 0 on must be explained
+    before = frozenset(before_sets[name] or []) if known else frozenset()
+    since = int(before_version) if known else -1
+    if since == version:
+        return before, set()
+    if since < version:
+        catalog = _catalog(spark, cfg, run)
+        mine = {b: (s, v) for b, (d, s, v) in catalog.items() if d == name}
+        written = {
+            b: v
+            for b, (s, v) in mine.items()
+            if s == "success" and v is not None and since < v <= version
+        }
+        missing = set(range(since + 1, version + 1)) - set(written.values())
+        if not missing or not _unexplained(spark, cfg, name, missing, version):
+            gone = {b for b in before if b in mine and mine[b][0] != "success"}
+            rewritten = set(written) & set(before)
+            present = (before - gone) | set(written)
+            return frozenset(present), rewritten
+    if known:
         log.info(
             "profiles: dataset %s changed outside the batch catalog; reading its batch ids", name
         )
