@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     os.chdir(REPO)
     started = datetime.now(timezone.utc)
+    started_text = report.date_utc()
     runs = []
     for i in range(args.runs):
         runs.append(one_run(args.out, i))
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         [
             f"## {started:%Y-%m-%d %H:%M} UTC: demo_time",
             "",
-            f"- date (`date -u` at start): {report.date_utc()}",
+            f"- date (`date -u` at start): {started_text}, at the end: {report.date_utc()}",
             f"- command: `{' '.join([os.path.relpath(sys.executable, REPO), *sys.argv])}`",
             f"- machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']}, kernel {m['kernel']}",
             f"- software: Python {m['python']}, pyspark {m['pyspark']}, delta-spark {m['delta-spark']}",
