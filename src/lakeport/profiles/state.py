@@ -260,11 +260,11 @@ def dataset_batches(
         return frozenset(), set()
     versions = (last or {}).get("versions") or {}
     before_sets = (last or {}).get("dataset_batches") or {}
-    before_version = versions.get(name)
+    before_version: int | None = versions.get(name)
     known = before_version is not None and name in before_sets
     # never built from it: every commit from version 0 on must be explained
     before = frozenset(before_sets[name] or []) if known else frozenset()
-    since = int(before_version) if known else -1
+    since = before_version if before_version is not None and known else -1
     if since == version:
         return before, set()
     if since < version:
