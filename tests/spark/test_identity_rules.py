@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -153,13 +154,7 @@ UNIQUE = (
 
 @pytest.fixture(scope="module")
 def world(spark, tmp_path_factory):
-    root = tmp_path_factory.mktemp("identity-rules")
-    (root / "conf").mkdir()
-    (root / "schemas").mkdir()
-    for name, text in SCHEMAS.items():
-        (root / "schemas" / f"{name}.yaml").write_text(text)
-    (root / "conf" / "lakeport.yaml").write_text(CONFIG)
-    cfg = load_config(root / "conf" / "lakeport.yaml", lake_root=str(root / "lake"))
+    cfg = _project(tmp_path_factory.mktemp("identity-rules"))
     _put(
         spark,
         cfg,
@@ -401,7 +396,8 @@ def test_incremental_equals_full_rebuild(spark, world) -> None:
         assert _profiles(spark, cfg, p) == rows
 
 
-def _project(root) -> object:
+def _project(root) -> Any:
+    """A project of the two schemas and CONFIG under ``root``; its config, lake under it."""
     (root / "conf").mkdir()
     (root / "schemas").mkdir()
     for name, text in SCHEMAS.items():
