@@ -103,7 +103,7 @@ def epoch_to_timestamp(n: Column, unit: str = "millis") -> Column:
         >>> df.select(epoch_to_timestamp(F.col("ts_ms")).alias("ts"))  # doctest: +SKIP
     """
     lo, hi = epoch_range(unit)
-    return F.when(n.between(lo, hi), _epoch(n, unit))
+    return F.when(n.between(lo, hi), epoch_instant(n, unit))
 
 
 def epoch_range(unit: str | None) -> tuple[int, int]:
@@ -118,13 +118,9 @@ def max_epoch_digits(unit: str | None) -> int:
     return _MAX_DIGITS["seconds" if unit == "seconds" else "millis"]
 
 
-def _epoch(n: Column, unit: str | None) -> Column:
-    return F.timestamp_seconds(n) if unit == "seconds" else F.timestamp_millis(n)
-
-
 def epoch_instant(n: Column, unit: str | None) -> Column:
     """The instant of an epoch number in range (bigint, seconds or millis), unchecked."""
-    return _epoch(n, unit)
+    return F.timestamp_seconds(n) if unit == "seconds" else F.timestamp_millis(n)
 
 
 def odd_date(d: Column) -> Column:
@@ -253,7 +249,7 @@ def parse_datetime(
     formats = list(formats or [])
     number = F.when(_epoch_shaped(t, unit), t.try_cast("bigint"))
     iso = _zoned_iso(t, timezone)
-    raw = F.when(_iso_shaped(t), iso).otherwise(_epoch(number, unit))
+    raw = F.when(_iso_shaped(t), iso).otherwise(epoch_instant(number, unit))
     if formats:
         raw = F.coalesce(*_candidates(t, formats, timezone, checked=False), raw)
         value = in_range(raw)
@@ -340,7 +336,7 @@ def parse_date(
         if formats:
             odd = odd & _unmatched(t, formats, timezone)
         # the message's instant is read only where ``odd`` holds: the text is digits there
-        ts = _epoch(t.try_cast("bigint"), unit)
+        ts = epoch_instant(t.try_cast("bigint"), unit)
         return (epoch_note(ts, unit, flag=odd & ts.isNotNull()),)
 
     return Converted(

@@ -85,9 +85,9 @@ def json_value(
     text_notes = parsed.notes_from
 
     def notes(v: Column) -> tuple[Note, ...]:
-        # where a note fires the value landed: its digits are the number, cast once
-        landed = epoch_value(number, target, unit, landed=t.try_cast("bigint"))
-        as_number = landed.notes_from(v)  # type: ignore[misc]
+        # where a note fires the value landed: its digits are the number (a small cast to copy)
+        as_epoch = epoch_value(number, target, unit, landed=t.try_cast("bigint"))
+        as_number = as_epoch.notes_from(v)  # type: ignore[misc]
         mine = tuple(n._replace(flag=n.flag & whole) for n in as_number)
         return mine + tuple(n._replace(flag=n.flag & ~whole) for n in text_notes(v))
 
